@@ -1,0 +1,59 @@
+"""create_app(settings): the ASGI application serving DataZone's API, Athena's API and /health."""
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.routing import Route
+
+import openzone.models  # noqa: F401  (every table)
+from openzone.config import Settings
+from openzone.events import outbox
+from openzone.identity.service import lookup_credential
+from openzone.jobs.runner import Worker
+from openzone.wire.asgi import athena_endpoint, datazone_endpoint
+from openzone.wire.dispatch import Gateway
+
+log = logging.getLogger("openzone")
+
+
+def register_operations() -> None:
+    """Import every package's routes (and tasks) so their operations are registered."""
+    import openzone.catalog.routes  # noqa: F401
+    import openzone.domains.routes  # noqa: F401
+    import openzone.fulfillment.tasks  # noqa: F401
+    import openzone.projects.routes  # noqa: F401
+    import openzone.query.routes  # noqa: F401
+    import openzone.search.routes  # noqa: F401
+    import openzone.subscriptions.routes  # noqa: F401
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The openzone server; starts in-process workers unless settings.run_workers is off."""
+    settings = settings or Settings()
+    settings.ensure_dirs()
+    outbox.configure(settings.account_id, settings.region)
+    register_operations()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        worker = Worker(settings) if settings.run_workers else None
+        if worker:
+            worker.start()
+        yield
+        if worker:
+            worker.stop()
+            worker.join(timeout=10)
+
+    app = FastAPI(title="openzone", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.gateway = Gateway(settings=settings, authenticate=lookup_credential)
+
+    @app.get("/health")
+    def health() -> dict:
+        return {"status": "ok"}
+
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    app.router.routes.append(Route("/v2/{path:path}", datazone_endpoint, methods=methods))
+    app.router.routes.append(Route("/", athena_endpoint, methods=["POST"]))
+    return app

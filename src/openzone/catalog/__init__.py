@@ -1,0 +1,1 @@
+"""Assets, their revisions, and listings in the published catalog."""

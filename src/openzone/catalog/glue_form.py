@@ -1,0 +1,66 @@
+"""The Glue table asset type: its form names a table in an environment's producer database."""
+
+import json
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from openzone.config import Settings
+from openzone.errors import ValidationError
+from openzone.lake.access import get_warehouse
+from openzone.projects.models import Environment
+
+ASSET_TYPE = "amazon.datazone.GlueTableAssetType"
+ASSET_TYPE_REVISION = "1"
+FORM_NAME, FORM_TYPE, FORM_TYPE_REVISION = "GlueTableForm", "amazon.datazone.GlueTableFormType", "1"
+
+
+def normalise_type(identifier: str) -> str:
+    """Accept the short and the full asset type name."""
+    full = identifier if identifier.startswith("amazon.datazone.") else f"amazon.datazone.{identifier}"
+    if full != ASSET_TYPE:
+        raise ValidationError(f"Asset type {identifier} is not supported yet; this version of openzone "
+                              f"registers {ASSET_TYPE} assets.")
+    return full
+
+
+def table_form(session: Session, settings: Settings, project_id: str, forms_input: list[dict]) -> dict:
+    """The GlueTableForm for the named table, with its columns read from the warehouse."""
+    given = {form["formName"]: form for form in forms_input}
+    unknown = set(given) - {FORM_NAME}
+    if unknown:
+        raise ValidationError(f"Form {sorted(unknown)[0]} is not part of asset type {ASSET_TYPE}.")
+    form = given.get(FORM_NAME)
+    if form is None:
+        raise ValidationError(f"Asset type {ASSET_TYPE} requires the form {FORM_NAME}.")
+    if form.get("typeIdentifier") not in (None, FORM_TYPE, "GlueTableFormType"):
+        raise ValidationError(f"Form {FORM_NAME} expected form {FORM_TYPE} but was provided {form['typeIdentifier']}.")
+    try:
+        content = json.loads(form.get("content") or "{}")
+    except ValueError:
+        raise ValidationError(f"Form {FORM_NAME} content is not valid JSON.") from None
+    database, table = content.get("databaseName"), content.get("tableName")
+    if not isinstance(database, str) or not isinstance(table, str):
+        raise ValidationError(f"Form {FORM_NAME} requires the string fields databaseName and tableName.")
+    environment = session.scalar(select(Environment).where(
+        Environment.project_id == project_id,
+        or_(Environment.producer_db == database, Environment.consumer_db == database)))
+    if environment is None or environment.producer_db != database:
+        raise ValidationError(f"Database {database} is not the producer database of an environment of this project.")
+    warehouse = get_warehouse(settings)
+    try:
+        columns = warehouse.columns(database, table)
+    except (LookupError, ValueError):
+        raise ValidationError(f"Table {table} does not exist in database {database}.") from None
+    account, region = environment.aws_account_id, environment.region
+    return {
+        "catalogId": account, "databaseName": database, "tableName": table, "region": region,
+        "tableArn": f"arn:aws:glue:{region}:{account}:table/{database}/{table}",
+        "sourceClassification": "iceberg", "tableDescription": content.get("tableDescription") or "",
+        "columns": [{"columnName": name, "dataType": kind} for name, kind in columns],
+    }
+
+
+def form_output(content: dict) -> dict:
+    return {"formName": FORM_NAME, "typeName": FORM_TYPE, "typeRevision": FORM_TYPE_REVISION,
+            "content": json.dumps(content)}

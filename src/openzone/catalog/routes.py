@@ -1,0 +1,57 @@
+"""DataZone wire operations for assets, listings and catalog search."""
+
+import json
+
+from openzone.catalog import service
+from openzone.catalog.models import Asset, AssetRevision, Listing, ListingRevision
+from openzone.wire.pagination import decode_token, page
+from openzone.wire.registry import Call, datazone
+
+
+def _asset(asset: Asset, revision: AssetRevision, listing: Listing | None) -> dict:
+    return {
+        "id": asset.id, "name": revision.name, "typeIdentifier": asset.type_identifier,
+        "typeRevision": asset.type_revision, "externalIdentifier": asset.external_identifier,
+        "revision": str(revision.revision), "description": revision.description, "createdAt": revision.created_at,
+        "createdBy": revision.created_by, "firstRevisionCreatedAt": asset.created_at,
+        "firstRevisionCreatedBy": asset.created_by, "glossaryTerms": revision.glossary_terms or None,
+        "owningProjectId": asset.owning_project_id, "domainId": asset.domain_id, "formsOutput": revision.forms,
+        "listing": {"listingId": listing.id, "listingStatus": listing.status} if listing else None,
+    }
+
+
+@datazone("CreateAsset")
+def create_asset(call: Call, p: dict) -> dict:
+    asset, revision = service.create_asset(call.session, call.principal, p["domainIdentifier"], p, call.settings)
+    return _asset(asset, revision, None)
+
+
+@datazone("GetAsset")
+def get_asset(call: Call, p: dict) -> dict:
+    return _asset(*service.get_asset(call.session, call.principal, p["domainIdentifier"], p["identifier"],
+                                     p.get("revision")))
+
+
+@datazone("CreateListingChangeSet")
+def create_listing_change_set(call: Call, p: dict) -> dict:
+    listing = service.change_listing(call.session, call.principal, p["domainIdentifier"], p)
+    return {"listingId": listing.id, "listingRevision": str(listing.revision), "status": listing.status}
+
+
+def _listing(listing: Listing, snapshot: ListingRevision) -> dict:
+    return {
+        "domainId": listing.domain_id, "id": listing.id, "listingRevision": str(snapshot.revision),
+        "createdAt": snapshot.created_at, "updatedAt": listing.updated_at, "createdBy": listing.created_by,
+        "updatedBy": listing.updated_by, "name": snapshot.name, "description": snapshot.description,
+        "status": listing.status,
+        "item": {"assetListing": {
+            "assetId": listing.asset_id, "assetRevision": str(snapshot.asset_revision),
+            "assetType": listing.asset_type, "createdAt": snapshot.created_at, "forms": json.dumps(snapshot.forms),
+            "glossaryTerms": [], "owningProjectId": listing.owning_project_id}},
+    }
+
+
+@datazone("GetListing")
+def get_listing(call: Call, p: dict) -> dict:
+    return _listing(*service.get_listing(call.session, call.principal, p["domainIdentifier"], p["identifier"],
+                                         p.get("listingRevision")))

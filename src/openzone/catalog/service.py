@@ -1,0 +1,153 @@
+"""Assets in a project's inventory and their listings in the domain's catalog."""
+
+import json
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from openzone.catalog import glue_form
+from openzone.catalog.models import Asset, AssetRevision, Listing, ListingRevision
+from openzone.config import Settings
+from openzone.domains import service as domains
+from openzone.errors import ConflictError, NotFoundError, ValidationError
+from openzone.events.outbox import Entity, emit
+from openzone.identity.models import User
+from openzone.projects import service as projects
+from openzone.wire.ids import new_id
+
+
+def create_asset(session: Session, actor: User, domain_id: str, p: dict, settings: Settings) -> tuple[Asset, AssetRevision]:
+    """Register a table of the project's producer database as an asset (owners and contributors)."""
+    project = projects.require_actor(session, actor, domain_id, p["owningProjectIdentifier"])
+    type_identifier = glue_form.normalise_type(p["typeIdentifier"])
+    content = glue_form.table_form(session, settings, project.id, p.get("formsInput") or [])
+    external = p.get("externalIdentifier")
+    if external and session.scalar(select(Asset.id).where(Asset.domain_id == domain_id,
+                                                         Asset.external_identifier == external)):
+        raise ConflictError(f"An asset with externalIdentifier {external} already exists.")
+    asset = Asset(id=new_id(), domain_id=domain_id, owning_project_id=project.id, type_identifier=type_identifier,
+                  type_revision=p.get("typeRevision") or glue_form.ASSET_TYPE_REVISION,
+                  external_identifier=external, revision=1, created_by=actor.id)
+    revision = AssetRevision(asset_id=asset.id, revision=1, name=p["name"], description=p.get("description"),
+                             glossary_terms=p.get("glossaryTerms"), forms=[glue_form.form_output(content)],
+                             created_by=actor.id)
+    try:
+        session.add(asset)
+        session.flush()  # no ORM relationships: flush the parent before rows that point at it
+        session.add(revision)
+        session.flush()
+    except IntegrityError:
+        raise ConflictError("The asset conflicts with an existing one.") from None
+    return asset, revision
+
+
+def get_asset(session: Session, actor: User, domain_id: str, asset_id: str,
+              revision: str | None = None) -> tuple[Asset, AssetRevision, Listing | None]:
+    """An asset of the caller's project inventory (others get ResourceNotFound: inventory never leaks)."""
+    domains.require_domain_user(session, actor, domain_id)
+    asset = session.get(Asset, asset_id)
+    if asset is None or asset.domain_id != domain_id or not (
+            actor.is_admin or projects.designation_of(session, asset.owning_project_id, actor)):
+        raise NotFoundError(f"Asset {asset_id} not found.")
+    number = _revision_number(revision, asset.revision)
+    row = session.get(AssetRevision, (asset.id, number))
+    if row is None:
+        raise NotFoundError(f"Asset {asset_id} has no revision {revision}.")
+    listing = session.scalar(select(Listing).where(Listing.asset_id == asset.id))
+    return asset, row, listing
+
+
+def _revision_number(revision: str | None, latest: int) -> int:
+    if revision is None:
+        return latest
+    if not revision.isdigit():
+        raise ValidationError(f"Revision {revision} is not a number.")
+    return int(revision)
+
+
+def change_listing(session: Session, actor: User, domain_id: str, p: dict) -> Listing:
+    """PUBLISH an asset revision to the catalog (a new listing revision each time) or UNPUBLISH it."""
+    if p["entityType"] != "ASSET":
+        raise ValidationError("Only ASSET listings are supported yet.")
+    asset = session.get(Asset, p["entityIdentifier"])
+    if asset is None or asset.domain_id != domain_id:
+        domains.require_domain_user(session, actor, domain_id)
+        raise NotFoundError(f"Asset {p['entityIdentifier']} not found.")
+    projects.require_actor(session, actor, domain_id, asset.owning_project_id)
+    listing = session.scalar(select(Listing).where(Listing.asset_id == asset.id))
+    if p["action"] == "UNPUBLISH":
+        if listing is None or listing.status != "ACTIVE":
+            raise ConflictError(f"Asset {asset.id} is not published.")
+        listing.status, listing.updated_by = "INACTIVE", actor.id
+        session.flush()
+        _event(session, listing, actor, "Asset Unpublished")
+        return listing
+    number = _revision_number(p.get("entityRevision"), asset.revision)
+    revision = session.get(AssetRevision, (asset.id, number))
+    if revision is None:
+        raise NotFoundError(f"Asset {asset.id} has no revision {number}.")
+    forms = {form["formName"]: json.loads(form["content"]) for form in revision.forms}
+    if listing is None:
+        listing = Listing(id=new_id(), domain_id=domain_id, asset_id=asset.id, owning_project_id=asset.owning_project_id,
+                          revision=0, created_by=actor.id)
+        session.add(listing)
+    listing.revision += 1
+    listing.asset_revision, listing.status, listing.updated_by = number, "ACTIVE", actor.id
+    listing.name, listing.description, listing.glossary_terms = revision.name, revision.description, revision.glossary_terms
+    listing.asset_type, listing.forms = asset.type_identifier, forms
+    listing.search_text = _search_text(revision.name, revision.description, forms)
+    session.flush()
+    session.add(ListingRevision(listing_id=listing.id, revision=listing.revision, asset_revision=number,
+                                name=revision.name, description=revision.description, forms=forms,
+                                glossary_terms=revision.glossary_terms, created_by=actor.id))
+    session.flush()
+    _event(session, listing, actor, "Asset Added To Catalog")
+    return listing
+
+
+def _search_text(name: str, description: str | None, forms: dict) -> str:
+    columns = [c.get("columnName", "") for c in (forms.get(glue_form.FORM_NAME) or {}).get("columns", [])]
+    return " ".join([name, description or "", *columns]).lower()
+
+
+def _event(session: Session, listing: Listing, actor: User, detail_type: str) -> None:
+    emit(session, detail_type=detail_type, domain_id=listing.domain_id,
+         entity=Entity(listing.asset_id, "AssetEntityType", str(listing.asset_revision), listing.owning_project_id),
+         user_id=actor.id, data={"listingId": listing.id, "listingVersion": str(listing.revision),
+                                 "assetId": listing.asset_id, "status": listing.status})
+
+
+def get_listing(session: Session, actor: User, domain_id: str, listing_id: str,
+                revision: str | None = None) -> tuple[Listing, ListingRevision]:
+    """A listing: published ones are visible to every user of the domain, others to the owning project."""
+    domains.require_domain_user(session, actor, domain_id)
+    listing = session.get(Listing, listing_id)
+    if listing is None or listing.domain_id != domain_id or (
+            listing.status != "ACTIVE" and not actor.is_admin
+            and not projects.designation_of(session, listing.owning_project_id, actor)):
+        raise NotFoundError(f"Listing {listing_id} not found.")
+    number = _revision_number(revision, listing.revision)
+    snapshot = session.scalar(select(ListingRevision).where(ListingRevision.listing_id == listing.id,
+                                                           ListingRevision.revision == number))
+    if snapshot is None:
+        raise NotFoundError(f"Listing {listing_id} has no revision {revision}.")
+    return listing, snapshot
+
+
+def active_listing(session: Session, domain_id: str, listing_id: str) -> Listing:
+    """A published listing of the domain, for subscription requests."""
+    listing = session.get(Listing, listing_id)
+    if listing is None or listing.domain_id != domain_id or listing.status != "ACTIVE":
+        raise NotFoundError(f"Listing {listing_id} not found or not published.")
+    return listing
+
+
+def listing_table(listing: Listing) -> tuple[str, str]:
+    """The (database, table) a Glue table listing points at."""
+    form = listing.forms.get(glue_form.FORM_NAME) or {}
+    return form["databaseName"], form["tableName"]
+
+
+def short_type_name(type_identifier: str) -> str:
+    return type_identifier.removeprefix("amazon.datazone.")

@@ -1,0 +1,1 @@
+"""The `openzone` command line."""

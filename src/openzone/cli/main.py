@@ -1,0 +1,110 @@
+"""`openzone` commands: serve, worker, users, access-keys, demo, events, db."""
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+from openzone.config import Settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="openzone: an open-source Amazon DataZone.")
+users_app = typer.Typer(no_args_is_help=True, help="Manage users.")
+keys_app = typer.Typer(no_args_is_help=True, help="Manage access keys (SigV4 credentials).")
+events_app = typer.Typer(no_args_is_help=True, help="Read the event outbox.")
+db_app = typer.Typer(no_args_is_help=True, help="Metadata database.")
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="access-keys")
+app.add_typer(events_app, name="events")
+app.add_typer(db_app, name="db")
+
+
+def settings_for(data_dir: Path | None = None) -> Settings:
+    """Settings from the environment, with --data-dir taking precedence; migrated and ready."""
+    from openzone.db.migrate import upgrade
+    from openzone.events import outbox
+
+    settings = Settings(data_dir=data_dir) if data_dir else Settings()
+    settings.ensure_dirs()
+    upgrade(settings.metadata_url)
+    outbox.configure(settings.account_id, settings.region)
+    return settings
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the metadata database to the newest revision."""
+    settings_for()
+    typer.echo("database is up to date")
+
+
+@users_app.command("create")
+def users_create(name: str, admin: bool = typer.Option(False, "--admin", help="Make the user an administrator.")) -> None:
+    """Create a user."""
+    from openzone.db.session import session_scope
+    from openzone.errors import OpenzoneError
+    from openzone.identity import service
+
+    settings = settings_for()
+    try:
+        with session_scope(settings.metadata_url) as session:
+            user = service.create_user(session, name, admin)
+            typer.echo(json.dumps({"User": {"UserName": user.name, "UserId": user.id, "Admin": user.is_admin,
+                                            "Arn": service.user_arn(user, settings.account_id)}}, indent=4))
+    except OpenzoneError as error:
+        _fail(error.message)
+
+
+@keys_app.command("create")
+def access_keys_create(name: str) -> None:
+    """Create an access key for a user; prints the same JSON as `aws iam create-access-key`."""
+    from openzone.db.session import session_scope
+    from openzone.errors import OpenzoneError
+    from openzone.identity import service
+    from openzone.wire.timestamps import to_iso
+
+    settings = settings_for()
+    try:
+        with session_scope(settings.metadata_url) as session:
+            key = service.create_access_key(session, name)
+            out = {"AccessKey": {"UserName": name, "AccessKeyId": key.id, "Status": key.status,
+                                 "SecretAccessKey": key.secret, "CreateDate": to_iso(key.created_at)}}
+    except OpenzoneError as error:
+        _fail(error.message)
+    typer.echo(json.dumps(out, indent=4))
+
+
+@events_app.command("tail")
+def events_tail(follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new events."),
+                last: int = typer.Option(20, help="How many recent events to start with.")) -> None:
+    """Print DataZone events from the outbox, one JSON envelope per line."""
+    from sqlalchemy import func, select
+
+    from openzone.db.session import session_scope
+    from openzone.events.models import OutboxEvent
+    from openzone.events.outbox import since
+
+    settings = settings_for()
+    with session_scope(settings.metadata_url) as session:
+        newest = session.scalar(select(func.max(OutboxEvent.seq))) or 0
+    cursor = max(0, newest - last)
+    while True:
+        with session_scope(settings.metadata_url) as session:
+            for event in since(session, cursor):
+                cursor = event.seq
+                sys.stdout.write(json.dumps(event.envelope) + "\n")
+        sys.stdout.flush()
+        if not follow:
+            return
+        time.sleep(0.5)
+
+
+# Import the remaining command modules so they attach to `app`.
+from openzone.cli import demo as _demo  # noqa: E402,F401
+from openzone.cli import serve as _serve  # noqa: E402,F401

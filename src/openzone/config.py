@@ -1,0 +1,58 @@
+"""One Settings object for the whole process, read from OPENZONE_* environment variables."""
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure; defaults give the embedded laptop setup."""
+
+    model_config = SettingsConfigDict(env_prefix="OPENZONE_", extra="ignore")
+
+    data_dir: Path = Path(".openzone")
+    database_url: str | None = None
+    lake_catalog_url: str | None = None
+    account_id: str = "000000000000"
+    region: str = "us-east-1"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # SigV4 requests older or newer than this are refused, as AWS does.
+    clock_skew_seconds: int = 900
+    run_workers: bool = True
+    worker_poll_seconds: float = 0.5
+    query_timeout_seconds: float = 300.0
+    query_memory_limit: str = "2GB"
+    query_threads: int = 2
+    query_concurrency: int = 4
+    query_result_ttl_hours: int = 24
+
+    @cached_property
+    def data_path(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def metadata_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_path / 'openzone.db'}"
+
+    @property
+    def lake_url(self) -> str:
+        return self.lake_catalog_url or f"sqlite:///{self.data_path / 'lake' / 'catalog.db'}"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.data_path / "lake" / "warehouse"
+
+    @property
+    def extension_dir(self) -> Path:
+        return self.data_path / "duckdb_extensions"
+
+    @property
+    def query_results_dir(self) -> Path:
+        return self.data_path / "query-results"
+
+    def ensure_dirs(self) -> None:
+        """Create the data directory tree the embedded components write into."""
+        for path in (self.data_path, self.warehouse_dir, self.extension_dir, self.query_results_dir):
+            path.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,1 @@
+"""Metadata database: declarative base, portable types, sessions and the Alembic tree."""

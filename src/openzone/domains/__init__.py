@@ -1,0 +1,1 @@
+"""Domains and the users who belong to them (user profiles)."""

@@ -1,0 +1,1 @@
+"""DataZone-style events: written to an outbox in the same transaction as the change they describe."""

@@ -1,0 +1,1 @@
+"""Grant engines: turn grant intents into real access in the engines that hold the data."""

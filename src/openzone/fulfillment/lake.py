@@ -1,0 +1,49 @@
+"""The lake grant engine: a governed view per granted table in the subscriber's subscription database."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openzone.config import Settings
+from openzone.fulfillment.models import LakeView
+from openzone.lake.access import get_warehouse
+
+
+class GrantFailure(Exception):
+    """The engine could not grant; the message becomes the grant's failureCause."""
+
+
+def grant_table(session: Session, settings: Settings, grant_id: str, asset_id: str, consumer_db: str,
+                source: tuple[str, str]) -> str:
+    """Make `source` readable as a table of `consumer_db`; idempotent; returns the name it got."""
+    existing = session.scalar(select(LakeView).where(LakeView.grant_id == grant_id, LakeView.asset_id == asset_id))
+    if existing is not None:
+        return existing.name
+    source_db, source_table = source
+    try:
+        get_warehouse(settings).table(source_db, source_table)
+    except (LookupError, ValueError):
+        raise GrantFailure(f"The source table {source_db}.{source_table} no longer exists.") from None
+    taken = set(session.scalars(select(LakeView.name).where(LakeView.database == consumer_db)))
+    name = source_table
+    if name in taken:  # two granted tables with one name: keep both readable, the newer one suffixed
+        name = f"{source_table}_{source_db}"
+    if name in taken:
+        raise GrantFailure(f"{consumer_db} already has tables named {source_table} and {name}.")
+    session.add(LakeView(grant_id=grant_id, asset_id=asset_id, database=consumer_db, name=name,
+                         source_database=source_db, source_table=source_table))
+    session.flush()
+    return name
+
+
+def revoke_table(session: Session, grant_id: str, asset_id: str) -> None:
+    """Remove the governed view of this grant (nothing else); idempotent."""
+    view = session.scalar(select(LakeView).where(LakeView.grant_id == grant_id, LakeView.asset_id == asset_id))
+    if view is not None:
+        session.delete(view)
+        session.flush()
+
+
+def views_of(session: Session, consumer_db: str) -> dict[str, tuple[str, str]]:
+    """Every table visible in a subscription database: name -> (source database, source table)."""
+    rows = session.scalars(select(LakeView).where(LakeView.database == consumer_db))
+    return {row.name: (row.source_database, row.source_table) for row in rows}

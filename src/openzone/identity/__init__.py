@@ -1,0 +1,1 @@
+"""Users and their access keys: who is asking."""

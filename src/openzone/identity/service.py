@@ -1,0 +1,68 @@
+"""Creating users and access keys, and resolving the identifiers callers use for them."""
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openzone.errors import ConflictError, NotFoundError, ValidationError
+from openzone.identity.models import AccessKey, User
+from openzone.wire.ids import new_access_key_id, new_secret_key, new_user_id
+from openzone.wire.sigv4 import Credential
+
+_NAME_RE = re.compile(r"[a-zA-Z_0-9+=,.@-]{1,64}")
+_ARN_RE = re.compile(r"arn:aws:iam::(\d{12}):user/(?:[\w+=,.@/-]*/)?([a-zA-Z_0-9+=,.@-]+)")
+
+
+def create_user(session: Session, name: str, admin: bool = False) -> User:
+    """Create a user (names follow IAM's user-name rules)."""
+    if not _NAME_RE.fullmatch(name):
+        raise ValidationError(f"User name {name!r} must be 1-64 characters of letters, digits and +=,.@_-")
+    if session.scalar(select(User).where(User.name == name)):
+        raise ConflictError(f"User {name} already exists.")
+    user = User(id=new_user_id(), name=name, is_admin=admin)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_user_by_name(session: Session, name: str) -> User:
+    """The user called `name`, or ResourceNotFound."""
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise NotFoundError(f"User {name} does not exist.")
+    return user
+
+
+def resolve_user(session: Session, identifier: str, account_id: str) -> User:
+    """A user named by profile id, user name or `arn:aws:iam::<account>:user/<name>`."""
+    found = _ARN_RE.fullmatch(identifier)
+    if found:
+        if found[1] != account_id:
+            raise NotFoundError(f"User {identifier} is not in account {account_id}.")
+        return get_user_by_name(session, found[2])
+    user = session.get(User, identifier) or session.scalar(select(User).where(User.name == identifier))
+    if user is None:
+        raise NotFoundError(f"User {identifier} does not exist.")
+    return user
+
+
+def user_arn(user: User, account_id: str) -> str:
+    return f"arn:aws:iam::{account_id}:user/{user.name}"
+
+
+def create_access_key(session: Session, user_name: str) -> AccessKey:
+    """A new active access key for the user; its secret is shown once by the caller."""
+    user = get_user_by_name(session, user_name)
+    key = AccessKey(id=new_access_key_id(), user_id=user.id, secret=new_secret_key())
+    session.add(key)
+    session.flush()
+    return key
+
+
+def lookup_credential(session: Session, access_key_id: str) -> Credential | None:
+    """The credential behind an active access key, for SigV4 verification."""
+    key = session.get(AccessKey, access_key_id)
+    if key is None or key.status != "Active":
+        return None
+    return Credential(access_key_id=key.id, secret_key=key.secret, principal=session.get(User, key.user_id))

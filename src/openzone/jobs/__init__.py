@@ -1,0 +1,1 @@
+"""Background jobs kept in the metadata database and run by workers after commit."""

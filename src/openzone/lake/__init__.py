@@ -1,0 +1,1 @@
+"""The lake: an Iceberg warehouse and the DuckDB extensions that read it."""

@@ -1,0 +1,1 @@
+"""Athena-compatible query service: sandboxed DuckDB connections and the query engine."""

@@ -1,0 +1,165 @@
+"""The query service: start, track, stop and read queries that run in an environment's sandbox."""
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openzone.config import Settings
+from openzone.db.session import after_commit, session_scope
+from openzone.db.types import utcnow
+from openzone.errors import ConflictError, NotFoundError, ValidationError
+from openzone.fulfillment import lake as lake_grants
+from openzone.identity.models import User
+from openzone.lake.access import get_warehouse
+from openzone.lake.extensions import prepare_extension_dir
+from openzone.projects import service as projects
+from openzone.projects.models import Environment
+from openzone.query import results
+from openzone.query.engine import QueryCancelled, QueryError, QueryTimeout, run_query
+from openzone.query.models import QueryExecution
+from openzone.query.sandbox import SandboxSpec
+from openzone.wire.ids import new_user_id
+
+log = logging.getLogger("openzone.query")
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_cancel_events: dict[str, threading.Event] = {}
+
+
+def _executor(settings: Settings) -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=settings.query_concurrency, thread_name_prefix="openzone-query")
+        return _pool
+
+
+def _environment_for(session: Session, actor: User, workgroup: str | None) -> Environment:
+    if not workgroup or workgroup == "primary":
+        raise ValidationError("WorkGroup must be the id of one of your data lake environments.")
+    environment = session.get(Environment, workgroup)
+    if environment is None:
+        raise NotFoundError(f"WorkGroup {workgroup} is not found.")
+    projects.get_project(session, actor, environment.domain_id, environment.project_id)
+    if environment.status != "ACTIVE":
+        raise ConflictError(f"Environment {workgroup} is {environment.status}, not ACTIVE.")
+    return environment
+
+
+def start(session: Session, actor: User, settings: Settings, p: dict) -> QueryExecution:
+    """Queue a query in the environment named by WorkGroup (members of its project only)."""
+    environment = _environment_for(session, actor, p.get("WorkGroup"))
+    database = (p.get("QueryExecutionContext") or {}).get("Database") or environment.producer_db
+    if database not in (environment.producer_db, environment.consumer_db):
+        raise ValidationError(f"Database {database} is not available in this workgroup; use "
+                              f"{environment.producer_db} or {environment.consumer_db}.")
+    token = p.get("ClientRequestToken")
+    if token:
+        earlier = session.scalar(select(QueryExecution).where(QueryExecution.user_id == actor.id,
+                                                              QueryExecution.client_token == token))
+        if earlier is not None:
+            return earlier
+    execution = QueryExecution(id=new_user_id(), environment_id=environment.id, user_id=actor.id,
+                               query=p["QueryString"], database=database, client_token=token)
+    session.add(execution)
+    session.flush()
+    _cancel_events[execution.id] = threading.Event()
+    after_commit(session, lambda: _executor(settings).submit(_run, settings, execution.id))
+    return execution
+
+
+def _spec(session: Session, settings: Settings, environment: Environment, database: str) -> SandboxSpec:
+    """Exactly what this environment may see: its producer tables and the tables granted to it."""
+    warehouse = get_warehouse(settings)
+    granted = {name: warehouse.table(*source)
+               for name, source in lake_grants.views_of(session, environment.consumer_db).items()}
+    return SandboxSpec(databases={environment.producer_db: warehouse.list_tables(environment.producer_db),
+                                  environment.consumer_db: granted},
+                       default_database=database, memory_limit=settings.query_memory_limit,
+                       threads=settings.query_threads)
+
+
+def _run(settings: Settings, execution_id: str) -> None:
+    cancel = _cancel_events.setdefault(execution_id, threading.Event())
+    try:
+        with session_scope(settings.metadata_url) as session:
+            execution = session.get(QueryExecution, execution_id)
+            if execution.state != "QUEUED":
+                return
+            environment = session.get(Environment, execution.environment_id)
+            spec = _spec(session, settings, environment, execution.database)
+            execution.state, execution.started_at = "RUNNING", utcnow()
+            sql, producer_db = execution.query, environment.producer_db
+        outcome = _execute(settings, execution_id, spec, sql, producer_db, cancel)
+        with session_scope(settings.metadata_url) as session:
+            execution = session.get(QueryExecution, execution_id)
+            for key, value in outcome.items():
+                setattr(execution, key, value)
+            execution.completed_at = utcnow()
+            execution.engine_ms = int((execution.completed_at - execution.started_at).total_seconds() * 1000)
+    except Exception:
+        log.exception("query %s could not be recorded", execution_id)
+    finally:
+        _cancel_events.pop(execution_id, None)
+
+
+def _execute(settings: Settings, execution_id: str, spec: SandboxSpec, sql: str, producer_db: str,
+             cancel: threading.Event) -> dict:
+    """Run the query and return the execution's final fields."""
+    try:
+        result = run_query(spec, sql, ext_dir=prepare_extension_dir(settings.extension_dir),
+                           warehouse=get_warehouse(settings), writable_database=producer_db,
+                           timeout_s=settings.query_timeout_seconds, cancel=cancel)
+    except QueryCancelled:
+        return {"state": "CANCELLED", "state_reason": "Query was cancelled by the user."}
+    except QueryTimeout as error:
+        return {"state": "FAILED", "state_reason": str(error), "error_type": "TIMEOUT"}
+    except QueryError as error:
+        return {"state": "FAILED", "state_reason": str(error), "error_type": "USER"}
+    if result.rows_affected is not None:
+        return {"state": "SUCCEEDED", "update_count": result.rows_affected, "columns": [], "row_count": 0,
+                "statement_type": "DDL" if result.kind == "CREATE_TABLE_AS_SELECT" else "DML"}
+    results.save(settings.query_results_dir, execution_id, result.table)
+    return {"state": "SUCCEEDED", "columns": [list(c) for c in result.columns], "row_count": result.table.num_rows}
+
+
+def get(session: Session, actor: User, execution_id: str) -> QueryExecution:
+    """A query execution of an environment the caller is a member of."""
+    execution = session.get(QueryExecution, execution_id)
+    if execution is None:
+        raise NotFoundError(f"QueryExecution {execution_id} was not found")
+    environment = session.get(Environment, execution.environment_id)
+    if not (actor.is_admin or projects.designation_of(session, environment.project_id, actor)):
+        raise NotFoundError(f"QueryExecution {execution_id} was not found")
+    return execution
+
+
+def stop(session: Session, actor: User, execution_id: str) -> None:
+    """Cancel a queued or running query (a finished one is left as it is, as Athena does)."""
+    execution = get(session, actor, execution_id)
+    if execution.state == "QUEUED":
+        execution.state, execution.state_reason, execution.completed_at = "CANCELLED", "Query was cancelled by the user.", utcnow()
+    event = _cancel_events.get(execution_id)
+    if event is not None:
+        event.set()
+
+
+def read_results(session: Session, actor: User, settings: Settings, execution_id: str, offset: int,
+                 limit: int) -> tuple[QueryExecution, list[dict], bool]:
+    """One page of rows (Athena's header row first on the first page) and whether more follow."""
+    execution = get(session, actor, execution_id)
+    if execution.state != "SUCCEEDED":
+        raise ValidationError(f"Query has not yet finished. Current state: {execution.state}")
+    if not execution.columns:
+        return execution, [], False
+    columns = [tuple(c) for c in execution.columns]
+    page_rows = [results.header_row(columns)] if offset == 0 else []
+    data_offset = max(0, offset - 1)
+    want = limit - len(page_rows)
+    table = results.load_slice(settings.query_results_dir, execution_id, data_offset, want)
+    page_rows.extend(results.rows(table))
+    return execution, page_rows, data_offset + want < execution.row_count
+

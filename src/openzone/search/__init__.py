@@ -1,0 +1,1 @@
+"""Finding listings in the catalog."""

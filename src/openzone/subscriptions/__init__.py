@@ -1,0 +1,1 @@
+"""Subscription requests, subscriptions and their grants."""

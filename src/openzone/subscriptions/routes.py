@@ -1,0 +1,141 @@
+"""DataZone wire operations for subscription requests, subscriptions and grants."""
+
+import json
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openzone.catalog.models import Listing, ListingRevision
+from openzone.catalog.service import short_type_name
+from openzone.errors import ValidationError
+from openzone.projects.models import Project
+from openzone.subscriptions import service, states
+from openzone.subscriptions.models import Subscription, SubscriptionGrant, SubscriptionRequest
+from openzone.wire.pagination import decode_token, page
+from openzone.wire.registry import Call, datazone
+
+
+def _principal(session: Session, project_id: str) -> dict:
+    project = session.get(Project, project_id)
+    return {"project": {"id": project.id, "name": project.name}}
+
+
+def _listing(session: Session, listing_id: str, revision: int) -> dict:
+    listing = session.get(Listing, listing_id)
+    snapshot = session.scalar(select(ListingRevision).where(ListingRevision.listing_id == listing_id,
+                                                           ListingRevision.revision == revision))
+    owner = session.get(Project, listing.owning_project_id)
+    return {"id": listing.id, "revision": str(revision), "name": snapshot.name,
+            "description": snapshot.description or "", "ownerProjectId": owner.id, "ownerProjectName": owner.name,
+            "item": {"assetListing": {"entityId": listing.asset_id, "entityRevision": str(snapshot.asset_revision),
+                                      "entityType": short_type_name(listing.asset_type),
+                                      "forms": json.dumps(snapshot.forms), "glossaryTerms": []}}}
+
+
+def _request(session: Session, request: SubscriptionRequest, summary: bool = False) -> dict:
+    out = {"id": request.id, "createdBy": request.created_by, "updatedBy": request.updated_by,
+           "domainId": request.domain_id, "status": request.status, "createdAt": request.created_at,
+           "updatedAt": request.updated_at, "requestReason": request.request_reason,
+           "subscribedPrincipals": [_principal(session, request.project_id)],
+           "subscribedListings": [_listing(session, request.listing_id, request.listing_revision)],
+           "reviewerId": request.reviewer_id, "decisionComment": request.decision_comment,
+           "existingSubscriptionId": request.existing_subscription_id}
+    forms = request.metadata_forms or []
+    if summary:
+        out["metadataFormsSummary"] = [{"formName": f["formName"], "typeName": f.get("typeIdentifier", f["formName"]),
+                                        "typeRevision": f.get("typeRevision", "1")} for f in forms] or None
+    else:
+        out["metadataForms"] = [{"formName": f["formName"], "typeName": f.get("typeIdentifier"),
+                                 "typeRevision": f.get("typeRevision"), "content": f.get("content")}
+                                for f in forms] or None
+    return out
+
+
+@datazone("CreateSubscriptionRequest")
+def create_request(call: Call, p: dict) -> dict:
+    return _request(call.session, service.create_request(call.session, call.principal, p["domainIdentifier"], p))
+
+
+@datazone("GetSubscriptionRequestDetails")
+def get_request(call: Call, p: dict) -> dict:
+    return _request(call.session, service.get_request(call.session, call.principal, p["domainIdentifier"],
+                                                      p["identifier"]))
+
+
+@datazone("AcceptSubscriptionRequest")
+def accept_request(call: Call, p: dict) -> dict:
+    if p.get("assetScopes") or p.get("assetPermissions"):
+        raise ValidationError("Asset filters and S3 permissions on approval are not supported yet.")
+    return _request(call.session, service.accept_request(call.session, call.principal, p["domainIdentifier"],
+                                                         p["identifier"], p.get("decisionComment")))
+
+
+@datazone("RejectSubscriptionRequest")
+def reject_request(call: Call, p: dict) -> dict:
+    return _request(call.session, service.reject_request(call.session, call.principal, p["domainIdentifier"],
+                                                         p["identifier"], p.get("decisionComment")))
+
+
+@datazone("ListSubscriptionRequests")
+def list_requests(call: Call, p: dict) -> dict:
+    offset, limit = decode_token(p.get("nextToken")), p.get("maxResults", 50)
+    items, token = page(service.list_requests(call.session, call.principal, p, offset, limit), offset, limit)
+    return {"items": [_request(call.session, r, summary=True) for r in items], "nextToken": token}
+
+
+def _subscription(session: Session, subscription: Subscription) -> dict:
+    return {"id": subscription.id, "createdBy": subscription.created_by, "updatedBy": subscription.updated_by,
+            "domainId": subscription.domain_id, "status": subscription.status,
+            "createdAt": subscription.created_at, "updatedAt": subscription.updated_at,
+            "subscribedPrincipal": _principal(session, subscription.project_id),
+            "subscribedListing": _listing(session, subscription.listing_id, subscription.listing_revision),
+            "subscriptionRequestId": subscription.request_id, "retainPermissions": subscription.retain_permissions}
+
+
+@datazone("GetSubscription")
+def get_subscription(call: Call, p: dict) -> dict:
+    return _subscription(call.session, service.get_subscription(call.session, call.principal,
+                                                                p["domainIdentifier"], p["identifier"]))
+
+
+@datazone("ListSubscriptions")
+def list_subscriptions(call: Call, p: dict) -> dict:
+    offset, limit = decode_token(p.get("nextToken")), p.get("maxResults", 50)
+    items, token = page(service.list_subscriptions(call.session, call.principal, p, offset, limit), offset, limit)
+    return {"items": [_subscription(call.session, s) for s in items], "nextToken": token}
+
+
+@datazone("RevokeSubscription")
+def revoke_subscription(call: Call, p: dict) -> dict:
+    return _subscription(call.session, service.revoke(call.session, call.principal, p["domainIdentifier"],
+                                                      p["identifier"], p.get("retainPermissions")))
+
+
+@datazone("CancelSubscription")
+def cancel_subscription(call: Call, p: dict) -> dict:
+    return _subscription(call.session, service.cancel(call.session, call.principal, p["domainIdentifier"],
+                                                      p["identifier"]))
+
+
+def _grant(session: Session, grant: SubscriptionGrant) -> dict:
+    assets = service.grant_assets(session, grant.id)
+    return {"id": grant.id, "createdBy": grant.created_by, "updatedBy": grant.updated_by, "domainId": grant.domain_id,
+            "createdAt": grant.created_at, "updatedAt": grant.updated_at, "environmentId": grant.environment_id,
+            "subscriptionTargetId": grant.target_id, "subscriptionId": grant.subscription_id,
+            "grantedEntity": {"listing": {"id": grant.listing_id, "revision": str(grant.listing_revision)}},
+            "status": states.overall([a.status for a in assets]),
+            "assets": [{"assetId": a.asset_id, "assetRevision": str(a.asset_revision), "status": a.status,
+                        "targetName": a.target_name, "grantedTimestamp": a.granted_at, "failureTimestamp": a.failed_at,
+                        "failureCause": {"message": a.failure_cause} if a.failure_cause else None} for a in assets]}
+
+
+@datazone("GetSubscriptionGrant")
+def get_grant(call: Call, p: dict) -> dict:
+    return _grant(call.session, service.get_grant(call.session, call.principal, p["domainIdentifier"], p["identifier"]))
+
+
+@datazone("ListSubscriptionGrants")
+def list_grants(call: Call, p: dict) -> dict:
+    offset, limit = decode_token(p.get("nextToken")), p.get("maxResults", 50)
+    items, token = page(service.list_grants(call.session, call.principal, p, offset, limit), offset, limit)
+    return {"items": [_grant(call.session, g) for g in items], "nextToken": token}

@@ -1,0 +1,1 @@
+"""The DataZone and Athena wire protocols: SigV4, routing, validation, rendering, idempotency."""

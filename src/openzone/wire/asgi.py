@@ -1,0 +1,96 @@
+"""Starlette endpoints for the two protocols: DataZone rest-json under /v2, Athena JSON 1.1 at POST /."""
+
+import json
+import logging
+import uuid
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from openzone.errors import AccessDeniedError, ConflictError, NotFoundError, OpenzoneError, ValidationError
+from openzone.wire import rest
+from openzone.wire.dispatch import Gateway, run_call
+from openzone.wire.model import service_model
+from openzone.wire.sigv4 import SignedRequest
+
+log = logging.getLogger("openzone.wire")
+
+
+async def _signed(request: Request) -> SignedRequest:
+    body = await request.body()
+    raw_path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
+    return SignedRequest(
+        method=request.method, raw_path=raw_path.split("?")[0],
+        raw_query=request.scope.get("query_string", b"").decode("latin-1"),
+        headers={k.lower(): v for k, v in request.headers.items()}, body=body)
+
+
+async def datazone_endpoint(request: Request) -> Response:
+    """Serve any DataZone operation (routes come from the service model)."""
+    gateway: Gateway = request.app.state.gateway
+    request_id = str(uuid.uuid4())
+    signed = await _signed(request)
+
+    def resolve():
+        op, labels = rest.match("datazone", signed.method, signed.raw_path)
+        return op, rest.build_input(op, labels, signed.raw_query, signed.headers, signed.body)
+
+    try:
+        status, body = await run_in_threadpool(run_call, gateway, "datazone", signed, request_id, resolve)
+    except OpenzoneError as error:
+        return _rest_error(error.code, error.status, error.message, request_id)
+    except Exception:
+        log.exception("unexpected error in %s %s", signed.method, signed.raw_path)
+        return _rest_error("InternalServerException", 500, "An internal error occurred.", request_id)
+    headers = {"x-amzn-requestid": request_id}
+    if status == 204 or body is None:
+        return Response(status_code=status, headers=headers)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _rest_error(code: str, status: int, message: str, request_id: str) -> Response:
+    return JSONResponse({"message": message}, status_code=status,
+                        headers={"x-amzn-errortype": code, "x-amzn-requestid": request_id})
+
+
+# Athena's model has no AccessDenied/NotFound/Conflict shapes: it answers those as invalid requests.
+_ATHENA_CODES = {ValidationError: "InvalidRequestException", NotFoundError: "InvalidRequestException",
+                 ConflictError: "InvalidRequestException", AccessDeniedError: "AccessDeniedException"}
+
+
+async def athena_endpoint(request: Request) -> Response:
+    """Serve Athena's JSON 1.1 protocol: POST / with X-Amz-Target: AmazonAthena.<Operation>."""
+    gateway: Gateway = request.app.state.gateway
+    request_id = str(uuid.uuid4())
+    signed = await _signed(request)
+    target = signed.headers.get("x-amz-target", "")
+
+    def resolve():
+        prefix, _, name = target.partition(".")
+        model = service_model("athena")
+        if prefix != "AmazonAthena" or name not in model.operation_names:
+            raise ValidationError(f"Unknown operation {target!r}.")
+        try:
+            params = json.loads(signed.body or b"{}")
+        except ValueError:
+            raise ValidationError("The request body is not valid JSON.") from None
+        if not isinstance(params, dict):
+            raise ValidationError("The request body must be a JSON object.")
+        return model.operation_model(name), params
+
+    try:
+        status, body = await run_in_threadpool(run_call, gateway, "athena", signed, request_id, resolve)
+    except OpenzoneError as error:
+        code = next((c for kind, c in _ATHENA_CODES.items() if isinstance(error, kind)), error.code)
+        return _athena_error(code, error.status, error.message, request_id)
+    except Exception:
+        log.exception("unexpected error in Athena %s", target)
+        return _athena_error("InternalServerException", 500, "An internal error occurred.", request_id)
+    return JSONResponse(body or {}, status_code=200, media_type="application/x-amz-json-1.1",
+                        headers={"x-amzn-requestid": request_id})
+
+
+def _athena_error(code: str, status: int, message: str, request_id: str) -> Response:
+    return JSONResponse({"__type": code, "Message": message}, status_code=status,
+                        media_type="application/x-amz-json-1.1", headers={"x-amzn-requestid": request_id})

@@ -1,0 +1,143 @@
+"""Shared fixtures: a metadata database per backend (SQLite and PostgreSQL) and a live server on it."""
+
+import os
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import httpx
+import pytest
+import uvicorn
+from botocore.config import Config
+
+from openzone.config import Settings
+from openzone.db.migrate import upgrade
+from openzone.db.session import session_scope
+from openzone.events import outbox
+from openzone.identity import service as identity
+
+PG_ADMIN_URL = os.environ.get("OPENZONE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+# CI sets this so that a PostgreSQL test that cannot run fails instead of being skipped.
+REQUIRE_POSTGRES = os.environ.get("OPENZONE_REQUIRE_POSTGRES") == "1"
+
+
+def _postgres_database() -> str:
+    """A fresh, empty PostgreSQL database for this test session."""
+    import psycopg
+
+    name = f"oz_test_{uuid.uuid4().hex[:10]}"
+    dsn = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as error:
+        message = f"PostgreSQL is not reachable at {dsn}: {error}"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message)
+        pytest.skip(message)
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def database_url(request, tmp_path_factory) -> str:
+    """A migrated metadata database on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'openzone.db'}"
+    else:
+        url = _postgres_database()
+    upgrade(url)
+    return url
+
+
+def make_settings(data_dir: Path, database_url: str, **overrides) -> Settings:
+    settings = Settings(data_dir=data_dir, database_url=database_url, run_workers=True,
+                        worker_poll_seconds=0.2, **overrides)
+    settings.ensure_dirs()
+    outbox.configure(settings.account_id, settings.region)
+    return settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    settings: Settings
+
+    def user(self, name: str | None = None, admin: bool = False) -> "Caller":
+        """A new user with an access key."""
+        name = name or f"user-{uuid.uuid4().hex[:8]}"
+        with session_scope(self.settings.metadata_url) as session:
+            identity.create_user(session, name, admin)
+            key = identity.create_access_key(session, name)
+            return Caller(self, name, key.id, key.secret)
+
+
+@dataclass
+class Caller:
+    server: LiveServer
+    name: str
+    key_id: str
+    secret: str
+
+    def client(self, service: str = "datazone"):
+        return boto3.client(service, endpoint_url=self.server.url, region_name="us-east-1",
+                            aws_access_key_id=self.key_id, aws_secret_access_key=self.secret,
+                            config=Config(retries={"max_attempts": 1}))
+
+    @property
+    def dz(self):
+        return self.client("datazone")
+
+    @property
+    def athena(self):
+        return self.client("athena")
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:iam::{self.server.settings.account_id}:user/{self.name}"
+
+
+@pytest.fixture(scope="session")
+def server(database_url, tmp_path_factory) -> LiveServer:
+    """openzone serving on a free port of 127.0.0.1, with in-process workers."""
+    from openzone.app import create_app
+
+    settings = make_settings(tmp_path_factory.mktemp("data"), database_url, query_timeout_seconds=20)
+    port = free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    else:
+        pytest.fail("the test server did not start")
+    yield LiveServer(url, settings)
+    uv.should_exit = True
+    thread.join(timeout=10)
+
+
+def wait_for(predicate, timeout: float = 15.0, interval: float = 0.05):
+    """Poll until predicate() returns something truthy; return it or fail."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail("condition not met in time")
