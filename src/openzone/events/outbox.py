@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 
 from openzone.db.types import utcnow
 from openzone.events.models import OutboxEvent
-from openzone.wire.timestamps import to_iso
 
 
 # The account and region that events report; set once from Settings by the process (configure()).
@@ -41,7 +40,7 @@ def emit(session: Session, *, detail_type: str, domain_id: str | None, entity: E
                 "owningProjectId": entity.owning_project_id}
     envelope = {
         "version": "0", "id": event_id, "detail-type": detail_type, "source": "aws.datazone",
-        "account": account_id, "time": to_iso(now).replace(".000", ""), "region": region, "resources": [],
+        "account": account_id, "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": region, "resources": [],
         "detail": {"version": "0", "metadata": {k: v for k, v in metadata.items() if v is not None},
                    "data": data},
     }
