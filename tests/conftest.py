@@ -53,6 +53,17 @@ def database_url(request, tmp_path_factory) -> str:
     return url
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def isolated_database_url(request, tmp_path_factory) -> str:
+    """A migrated database of its own, for tests that must not share one with the live server."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite-isolated') / 'openzone.db'}"
+    else:
+        url = _postgres_database()
+    upgrade(url)
+    return url
+
+
 def make_settings(data_dir: Path, database_url: str, **overrides) -> Settings:
     settings = Settings(data_dir=data_dir, database_url=database_url, run_workers=True,
                         worker_poll_seconds=0.2, **overrides)

@@ -6,7 +6,7 @@ import threading
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from openzone.config import Settings
 from openzone.db.session import get_engine, session_scope
@@ -16,21 +16,27 @@ from openzone.jobs.queue import TASKS, wakeup
 
 log = logging.getLogger("openzone.jobs")
 MAX_ATTEMPTS = 5
+# A RUNNING job not finished within this time belonged to a worker that died; it is claimed again.
+LEASE = timedelta(minutes=10)
 
 
 def claim(url: str, worker_id: str) -> int | None:
     """Mark one due job RUNNING for this worker and return its id, or None."""
     with session_scope(url) as session:
-        query = (select(Job.id).where(Job.status == "QUEUED", Job.run_after <= utcnow())
-                 .order_by(Job.id).limit(1))
+        now = utcnow()
+        due = or_(and_(Job.status == "QUEUED", Job.run_after <= now),
+                  and_(Job.status == "RUNNING", Job.updated_at < now - LEASE))
+        query = select(Job.id, Job.status, Job.updated_at).where(due).order_by(Job.id).limit(1)
         if get_engine(url).dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        job_id = session.scalar(query)
-        if job_id is None:
+        row = session.execute(query).first()
+        if row is None:
             return None
-        # The status guard makes the claim safe on SQLite too, where there is no row locking.
-        claimed = session.execute(update(Job).where(Job.id == job_id, Job.status == "QUEUED")
-                                  .values(status="RUNNING", locked_by=worker_id, attempts=Job.attempts + 1))
+        job_id, status, seen = row
+        # The guard on what we saw makes the claim safe on SQLite too, where there is no row locking.
+        claimed = session.execute(update(Job).where(Job.id == job_id, Job.status == status, Job.updated_at == seen)
+                                  .values(status="RUNNING", locked_by=worker_id, attempts=Job.attempts + 1,
+                                          updated_at=now))
         return job_id if claimed.rowcount == 1 else None
 
 

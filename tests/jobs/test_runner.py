@@ -1,0 +1,98 @@
+"""The job queue: run once, retry with back-off, give up, reclaim jobs of dead workers, share work."""
+
+import threading
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from conftest import make_settings
+from openzone.db.session import session_scope
+from openzone.db.types import utcnow
+from openzone.jobs import runner
+from openzone.jobs.models import Job
+from openzone.jobs.queue import TASKS, enqueue, task
+
+seen: list[int] = []
+lock = threading.Lock()
+
+
+@task("test.record")
+def _record(session, settings, payload):
+    with lock:
+        seen.append(payload["n"])
+
+
+@task("test.explode")
+def _explode(session, settings, payload):
+    raise RuntimeError("boom")
+
+
+def _queue(settings, kind, payloads):
+    with session_scope(settings.metadata_url) as session:
+        jobs = [enqueue(session, kind, p) for p in payloads]
+        session.flush()
+        return [job.id for job in jobs]
+
+
+def _job(settings, job_id):
+    with session_scope(settings.metadata_url) as session:
+        return session.get(Job, job_id)
+
+
+def _clear_queue(settings):
+    with session_scope(settings.metadata_url) as session:
+        session.execute(update(Job).where(Job.status == "QUEUED").values(status="DONE"))
+
+
+def test_a_job_runs_once_and_is_done(isolated_database_url, tmp_path):
+    settings = make_settings(tmp_path, isolated_database_url)
+    _clear_queue(settings)
+    seen.clear()
+    [job_id] = _queue(settings, "test.record", [{"n": 1}])
+    assert runner.drain(settings) == 1
+    assert seen == [1] and _job(settings, job_id).status == "DONE"
+    assert runner.drain(settings) == 0
+
+
+def test_a_failing_job_is_retried_later_then_marked_failed(isolated_database_url, tmp_path):
+    settings = make_settings(tmp_path, isolated_database_url)
+    _clear_queue(settings)
+    [job_id] = _queue(settings, "test.explode", [{}])
+    runner.drain(settings)
+    job = _job(settings, job_id)
+    assert job.status == "QUEUED" and job.attempts == 1 and job.run_after > utcnow()
+    assert "boom" in job.last_error
+    for _ in range(runner.MAX_ATTEMPTS):
+        with session_scope(settings.metadata_url) as session:
+            session.execute(update(Job).where(Job.id == job_id).values(run_after=utcnow() - timedelta(seconds=1)))
+        runner.drain(settings)
+    assert _job(settings, job_id).status == "FAILED"
+
+
+def test_a_job_of_a_dead_worker_is_claimed_again(isolated_database_url, tmp_path):
+    settings = make_settings(tmp_path, isolated_database_url)
+    _clear_queue(settings)
+    seen.clear()
+    [job_id] = _queue(settings, "test.record", [{"n": 7}])
+    assert runner.claim(settings.metadata_url, "dead-worker") == job_id
+    assert runner.drain(settings) == 0  # still leased to the dead worker
+    with session_scope(settings.metadata_url) as session:
+        session.execute(update(Job).where(Job.id == job_id).values(updated_at=utcnow() - runner.LEASE * 2))
+    assert runner.drain(settings) == 1 and seen == [7]
+
+
+def test_concurrent_workers_run_each_job_exactly_once(isolated_database_url, tmp_path):
+    settings = make_settings(tmp_path, isolated_database_url)
+    _clear_queue(settings)
+    seen.clear()
+    _queue(settings, "test.record", [{"n": n} for n in range(40)])
+    workers = [threading.Thread(target=runner.drain, args=(settings, f"w{i}")) for i in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert sorted(seen) == list(range(40))
+    with session_scope(settings.metadata_url) as session:
+        kinds = set(session.scalars(select(Job.kind).where(Job.status != "DONE", Job.kind == "test.record")))
+    assert kinds == set()
+    assert "test.record" in TASKS
