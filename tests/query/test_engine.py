@@ -111,6 +111,10 @@ def test_allowed_statements(parser: duckdb.DuckDBPyConnection, sql: str, kind: s
 def test_write_statements_are_split_exactly(parser: duckdb.DuckDBPyConnection) -> None:
     ctas = check_statement(parser, "CREATE /* c */ TABLE Proj . \"t_1\" AS -- why\n SELECT 1 AS x")
     assert (ctas.target_database, ctas.target_table, ctas.sql) == ("proj", "t_1", "SELECT 1 AS x")
+    # DuckDB's tokenizer counts bytes: text after non-ASCII characters must still split right.
+    accents = check_statement(parser, "CREATE /* café */ TABLE proj.t AS SELECT 'é' AS \"ü\"")
+    assert (accents.target_database, accents.target_table) == ("proj", "t")
+    assert accents.sql == "SELECT 'é' AS \"ü\""
     insert = check_statement(parser, "insert into results values (2, 'two')")
     assert (insert.target_database, insert.target_table, insert.sql) == (None, "results", "values (2, 'two')")
 
@@ -245,7 +249,8 @@ def test_columns_carry_duckdb_type_names(run) -> None:
 
 
 def test_invisible_tables_are_unreadable(run, wh: Warehouse) -> None:
-    for sql in ("SELECT * FROM orders_secret", "SELECT * FROM sales.orders_secret", "SELECT * FROM hr.salaries"):
+    invisible = ("orders_secret", "sales.orders_secret", "hr.salaries")
+    for sql in (f"SELECT * FROM {name}" for name in invisible):
         with pytest.raises(QueryFailed, match="does not exist"):
             run(sql)
     secret = wh.table("sales", "orders_secret")

@@ -11,7 +11,7 @@ import pytest
 
 from openzone.lake.extensions import prepare_extension_dir
 from openzone.lake.warehouse import Warehouse
-from openzone.query.sandbox import SandboxPool, SandboxSpec, new_cursor, open_sandbox
+from openzone.query.sandbox import SandboxOpenError, SandboxPool, SandboxSpec, new_cursor, open_sandbox
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,8 @@ def test_visible_table_reads_by_qualified_and_bare_name(con: duckdb.DuckDBPyConn
 
 
 def test_invisible_table_is_not_in_the_catalog(con: duckdb.DuckDBPyConnection) -> None:
-    for sql in ("SELECT * FROM orders_secret", "SELECT * FROM sales.orders_secret", "SELECT * FROM hr.salaries"):
+    invisible = ("orders_secret", "sales.orders_secret", "hr.salaries")
+    for sql in (f"SELECT * FROM {name}" for name in invisible):
         with pytest.raises(duckdb.CatalogException):
             con.execute(sql)
 
@@ -175,6 +176,12 @@ def test_empty_spec_still_runs_queries(ext_dir: Path) -> None:
             con.execute("SELECT * FROM read_csv('/etc/passwd')")
 
 
+def test_a_table_that_cannot_be_read_is_named(ext_dir: Path, wh: Warehouse, spec: SandboxSpec) -> None:
+    Path(wh.table("sales", "orders").metadata_location.removeprefix("file://")).unlink()
+    with pytest.raises(SandboxOpenError, match="Table sales.orders could not be opened"):
+        open_sandbox(spec, ext_dir)
+
+
 def test_cursors_share_the_sandbox_and_its_lock(con: duckdb.DuckDBPyConnection, spec: SandboxSpec) -> None:
     cur = new_cursor(con, spec)
     assert cur.execute("SELECT count(*) FROM orders").fetchone() == (3,)
@@ -197,7 +204,9 @@ def test_pool_caches_by_spec_and_snapshot(ext_dir: Path, wh: Warehouse, spec: Sa
     assert len(pool._open) == 2
 
 
-def test_pool_evicts_without_breaking_running_cursors(ext_dir: Path, wh: Warehouse, spec: SandboxSpec) -> None:
+def test_pool_evicts_without_breaking_running_cursors(
+    ext_dir: Path, wh: Warehouse, spec: SandboxSpec
+) -> None:
     pool = SandboxPool(size=1)
     held = pool.cursor(spec, ext_dir)
     other = SandboxSpec({"hr": {"salaries": wh.table("hr", "salaries")}}, default_database="hr")

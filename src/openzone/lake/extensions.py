@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -11,6 +12,7 @@ import duckdb
 EXTENSIONS = ("iceberg", "avro", "tpch", "httpfs")
 
 
+@lru_cache(maxsize=1)
 def _platform() -> str:
     """Return DuckDB's platform folder name (e.g. linux_amd64), as DuckDB itself reports it."""
     with duckdb.connect(":memory:") as con:

@@ -15,7 +15,7 @@ import pyarrow as pa
 from pyiceberg.io.pyarrow import UnsupportedPyArrowTypeException
 
 from openzone.lake.warehouse import Warehouse, validate_name
-from openzone.query.sandbox import DEFAULT_POOL, SandboxPool, SandboxSpec
+from openzone.query.sandbox import DEFAULT_POOL, SandboxOpenError, SandboxPool, SandboxSpec
 
 SELECT = "SELECT"
 EXPLAIN = "EXPLAIN"
@@ -99,8 +99,16 @@ class QueryResult:
 
 def _tokens(text: str) -> list[tuple[int, str]]:
     """Return DuckDB's tokens of `text` with their text: a word, a quoted identifier, or one char."""
+    # DuckDB reports UTF-8 byte offsets; Python slices by character.
+    chars: dict[int, int] | None = None
+    if not text.isascii():
+        chars, offset = {}, 0
+        for i, ch in enumerate(text):
+            chars[offset] = i
+            offset += len(ch.encode())
     out = []
     for pos, _type in duckdb.tokenize(text):
+        pos = chars[pos] if chars is not None else pos
         match = _QUOTED.match(text, pos) or _WORD.match(text, pos)
         out.append((pos, match.group(0) if match else text[pos]))
     return out
@@ -410,6 +418,8 @@ def run_query(
     pool: SandboxPool = DEFAULT_POOL,
 ) -> QueryResult:
     """Run one statement in a sandbox showing `spec`; CTAS/INSERT may write to `writable_database`."""
+    if timeout_s <= 0:
+        raise ValueError(f"Invalid time limit {timeout_s!r}")
     scrub = _PathScrubber(spec, warehouse, ext_dir)
     if cancel is not None and cancel.is_set():
         raise QueryCancelled("Query was cancelled")
@@ -426,5 +436,7 @@ def run_query(
         return QueryResult([], pa.table({}), table.num_rows, stmt.kind)
     except QueryError as e:
         raise type(e)(scrub(str(e))) from None
+    except SandboxOpenError as e:
+        raise QueryFailed(scrub(str(e))) from None
     except duckdb.Error as e:
         raise _duckdb_error(e, spec, scrub) from None

@@ -17,6 +17,14 @@ from openzone.lake.warehouse import TableRef, validate_name
 _MEMORY_LIMIT_RE = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 
 
+class SandboxOpenError(Exception):
+    """A visible table could not be opened (e.g. its metadata file is missing)."""
+
+    def __init__(self, database: str, table: str, error: duckdb.Error) -> None:
+        super().__init__(f"Table {database}.{table} could not be opened: {str(error).splitlines()[0]}")
+        self.database, self.table, self.error = database, table, error
+
+
 @dataclass(frozen=True)
 class SandboxSpec:
     """What one sandbox shows: databases of views over tables, and its resource limits."""
@@ -75,10 +83,14 @@ def _create_views(con: duckdb.DuckDBPyConnection, spec: SandboxSpec) -> None:
     for db, views in sorted(spec.databases.items()):
         con.execute(f"ATTACH ':memory:' AS {quote_ident(db)}")
         for view, ref in sorted(views.items()):
-            con.execute(
-                f"CREATE VIEW {quote_ident(db)}.main.{quote_ident(view)} AS "
-                f"SELECT * FROM iceberg_scan({quote_literal(ref.metadata_location)})"
-            )
+            try:
+                # DuckDB binds a view when it is created, so this reads the table's metadata now.
+                con.execute(
+                    f"CREATE VIEW {quote_ident(db)}.main.{quote_ident(view)} AS "
+                    f"SELECT * FROM iceberg_scan({quote_literal(ref.metadata_location)})"
+                )
+            except duckdb.Error as e:
+                raise SandboxOpenError(db, view, e) from e
     if (session_db := spec.session_database()) is not None:
         con.execute(f"USE {quote_ident(session_db)}")
         # With `memory` gone, catalog views list only the spec's databases (plus system/temp).
@@ -138,27 +150,41 @@ class SandboxPool:
         self.size = size
         self._lock = threading.Lock()
         self._open: OrderedDict[tuple, duckdb.DuckDBPyConnection] = OrderedDict()
+        self._opening: dict[tuple, threading.Lock] = {}
+
+    def _cached(self, key: tuple, spec: SandboxSpec) -> duckdb.DuckDBPyConnection | None:
+        with self._lock:
+            con = self._open.get(key)
+            if con is None:
+                return None
+            self._open.move_to_end(key)
+            return new_cursor(con, spec)
 
     def cursor(self, spec: SandboxSpec, ext_dir: Path) -> duckdb.DuckDBPyConnection:
         """Return a fresh cursor on the sandbox for `spec`, opening it if it is not cached."""
         key = (str(ext_dir), spec.cache_key())
+        if (cur := self._cached(key, spec)) is not None:
+            return cur
         with self._lock:
-            con = self._open.get(key)
-            if con is not None:
-                self._open.move_to_end(key)
-                return new_cursor(con, spec)
-        # Opening takes a few hundred ms (LOAD iceberg): not under the lock.
-        opened = open_sandbox(spec, ext_dir)
-        with self._lock:
-            con = self._open.setdefault(key, opened)
-            self._open.move_to_end(key)
-            if con is not opened:  # another thread opened the same sandbox meanwhile
-                opened.close()
-            # Evicted connections are only dropped, not closed: closing one would close the
-            # cursors of queries still running on it; DuckDB frees it with its last cursor.
-            while len(self._open) > self.size:
-                self._open.popitem(last=False)
-            return new_cursor(con, spec)
+            gate = self._opening.setdefault(key, threading.Lock())
+        # One thread per key opens (a few hundred ms, LOAD iceberg); the others wait for it.
+        with gate:
+            if (cur := self._cached(key, spec)) is not None:
+                return cur
+            try:
+                opened = open_sandbox(spec, ext_dir)
+            except BaseException:
+                with self._lock:
+                    self._opening.pop(key, None)
+                raise
+            with self._lock:
+                self._opening.pop(key, None)
+                self._open[key] = opened
+                # Evicted connections are only dropped, not closed: closing one would close the
+                # cursors of queries still running on it; DuckDB frees it with its last cursor.
+                while len(self._open) > self.size:
+                    self._open.popitem(last=False)
+                return new_cursor(opened, spec)
 
     def clear(self) -> None:
         """Forget all cached sandboxes."""
