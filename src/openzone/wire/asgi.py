@@ -83,7 +83,9 @@ async def athena_endpoint(request: Request) -> Response:
         status, body = await run_in_threadpool(run_call, gateway, "athena", signed, request_id, resolve)
     except OpenzoneError as error:
         code = next((c for kind, c in _ATHENA_CODES.items() if isinstance(error, kind)), error.code)
-        return _athena_error(code, error.status, error.message, request_id)
+        # Athena answers InvalidRequestException with 400, whatever it stands for here (e.g. not found).
+        status = 400 if code == "InvalidRequestException" else error.status
+        return _athena_error(code, status, error.message, request_id)
     except Exception:
         log.exception("unexpected error in Athena %s", target)
         return _athena_error("InternalServerException", 500, "An internal error occurred.", request_id)
