@@ -65,8 +65,8 @@ def isolated_database_url(request, tmp_path_factory) -> str:
 
 
 def make_settings(data_dir: Path, database_url: str, **overrides) -> Settings:
-    settings = Settings(data_dir=data_dir, database_url=database_url, run_workers=True,
-                        worker_poll_seconds=0.2, **overrides)
+    options = {"run_workers": True, "worker_poll_seconds": 0.2, **overrides}
+    settings = Settings(data_dir=data_dir, database_url=database_url, **options)
     settings.ensure_dirs()
     outbox.configure(settings.account_id, settings.region)
     return settings

@@ -28,7 +28,7 @@ def _tpch_tables(settings: Settings) -> dict:
         con.execute("LOAD tpch")
         con.execute(f"CALL dbgen(sf={TPCH_SCALE})")
         names = [row[0] for row in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()]
-        return {name: con.execute(f'SELECT * FROM "{name}"').fetch_arrow_table() for name in names}
+        return {name: con.execute(f'SELECT * FROM "{name}"').to_arrow_table() for name in names}
 
 
 def load_demo(settings: Settings) -> tuple[str, str] | None:

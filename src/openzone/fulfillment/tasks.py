@@ -2,6 +2,7 @@
 
 import logging
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from openzone.catalog import service as catalog
@@ -13,7 +14,7 @@ from openzone.jobs.queue import task
 from openzone.projects.models import Environment, SubscriptionTarget
 from openzone.subscriptions import service as subscriptions
 from openzone.subscriptions import states
-from openzone.subscriptions.models import SubscriptionGrant
+from openzone.subscriptions.models import GrantAsset, SubscriptionGrant
 
 log = logging.getLogger("openzone.fulfillment")
 
@@ -38,15 +39,25 @@ def fulfill(session: Session, settings: Settings, payload: dict) -> None:
             if target.type != "GlueSubscriptionTargetType" or environment.status != "ACTIVE":
                 raise lake.GrantFailure(f"Target {target.id} cannot receive lake grants "
                                         f"(type {target.type}, environment {environment.status}).")
-            asset.target_name = lake.grant_table(session, settings, grant.id, asset.asset_id,
-                                                 environment.consumer_db, catalog.listing_table(listing))
-            asset.status, asset.granted_at, asset.failure_cause = states.GRANTED, utcnow(), None
-            subscriptions.grant_event(session, grant, asset.asset_id, None, "Subscription Grant Completed")
+            name = lake.grant_table(session, settings, grant.id, asset.asset_id, environment.consumer_db,
+                                    catalog.listing_table(listing))
         except lake.GrantFailure as failure:
-            asset.status, asset.failed_at, asset.failure_cause = states.GRANT_FAILED, utcnow(), str(failure)
-            subscriptions.grant_event(session, grant, asset.asset_id, None, "Subscription Grant Failed",
-                                      {"failureCause": str(failure)})
-    session.flush()
+            if _finish(session, asset, states.GRANT_FAILED, failed_at=utcnow(), failure_cause=str(failure)):
+                subscriptions.grant_event(session, grant, asset.asset_id, None, "Subscription Grant Failed",
+                                          {"failureCause": str(failure)})
+            continue
+        if _finish(session, asset, states.GRANTED, granted_at=utcnow(), failure_cause=None, target_name=name):
+            subscriptions.grant_event(session, grant, asset.asset_id, None, "Subscription Grant Completed")
+        else:  # revoked while we were granting: take back what we just made
+            lake.revoke_table(session, grant.id, asset.asset_id)
+
+
+def _finish(session: Session, asset: GrantAsset, status: str, **values) -> bool:
+    """Move GRANT_IN_PROGRESS to `status` unless a revoke got there first (checked in the UPDATE itself)."""
+    moved = session.execute(update(GrantAsset).where(
+        GrantAsset.grant_id == asset.grant_id, GrantAsset.asset_id == asset.asset_id,
+        GrantAsset.status == states.GRANT_IN_PROGRESS).values(status=status, updated_at=utcnow(), **values))
+    return moved.rowcount == 1
 
 
 @task("grant.revoke")
