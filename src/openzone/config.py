@@ -26,7 +26,6 @@ class Settings(BaseSettings):
     query_memory_limit: str = "2GB"
     query_threads: int = 2
     query_concurrency: int = 4
-    query_result_ttl_hours: int = 24
 
     @cached_property
     def data_path(self) -> Path:
