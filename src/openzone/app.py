@@ -11,6 +11,7 @@ from openzone.config import Settings
 from openzone.events import outbox
 from openzone.identity.service import lookup_credential
 from openzone.jobs.runner import Worker
+from openzone.query import service as query_service
 from openzone.wire.asgi import athena_endpoint, datazone_endpoint
 from openzone.wire.dispatch import Gateway
 
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if worker:
             worker.start()
         yield
+        query_service.shutdown()
         if worker:
             worker.stop()
             worker.join(timeout=10)

@@ -135,6 +135,13 @@ def get_listing(session: Session, actor: User, domain_id: str, listing_id: str,
     return listing, snapshot
 
 
+def listing_snapshot(session: Session, listing_id: str, revision: int) -> tuple[Listing, ListingRevision]:
+    """A listing and one of its revisions, for rendering what a subscription points at (no access check)."""
+    snapshot = session.scalar(select(ListingRevision).where(ListingRevision.listing_id == listing_id,
+                                                           ListingRevision.revision == revision))
+    return session.get(Listing, listing_id), snapshot
+
+
 def active_listing(session: Session, domain_id: str, listing_id: str) -> Listing:
     """A published listing of the domain, for subscription requests."""
     listing = session.get(Listing, listing_id)

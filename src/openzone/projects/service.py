@@ -37,6 +37,11 @@ def create_project(session: Session, actor: User, domain_id: str, name: str, des
     return project
 
 
+def project_by_id(session: Session, project_id: str) -> Project:
+    """A project by id, for rendering references to it (no access check)."""
+    return session.get(Project, project_id)
+
+
 def designation_of(session: Session, project_id: str, user: User) -> str | None:
     member = session.get(ProjectMember, (project_id, user.id))
     return member.designation if member else None

@@ -71,6 +71,12 @@ def start(session: Session, actor: User, settings: Settings, p: dict) -> QueryEx
     return execution
 
 
+def shutdown() -> None:
+    """Cancel every running query (server shutdown): none may keep the process alive."""
+    for event in list(_cancel_events.values()):
+        event.set()
+
+
 def _spec(session: Session, settings: Settings, environment: Environment, database: str) -> SandboxSpec:
     """Exactly what this environment may see: its producer tables and the tables granted to it."""
     warehouse = get_warehouse(settings)

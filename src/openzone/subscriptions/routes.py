@@ -2,13 +2,12 @@
 
 import json
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from openzone.catalog.models import Listing, ListingRevision
+from openzone.catalog import service as catalog
 from openzone.catalog.service import short_type_name
 from openzone.errors import ValidationError
-from openzone.projects.models import Project
+from openzone.projects import service as projects
 from openzone.subscriptions import service, states
 from openzone.subscriptions.models import Subscription, SubscriptionGrant, SubscriptionRequest
 from openzone.wire.pagination import decode_token, page
@@ -16,15 +15,13 @@ from openzone.wire.registry import Call, datazone
 
 
 def _principal(session: Session, project_id: str) -> dict:
-    project = session.get(Project, project_id)
+    project = projects.project_by_id(session, project_id)
     return {"project": {"id": project.id, "name": project.name}}
 
 
 def _listing(session: Session, listing_id: str, revision: int) -> dict:
-    listing = session.get(Listing, listing_id)
-    snapshot = session.scalar(select(ListingRevision).where(ListingRevision.listing_id == listing_id,
-                                                           ListingRevision.revision == revision))
-    owner = session.get(Project, listing.owning_project_id)
+    listing, snapshot = catalog.listing_snapshot(session, listing_id, revision)
+    owner = projects.project_by_id(session, listing.owning_project_id)
     return {"id": listing.id, "revision": str(revision), "name": snapshot.name,
             "description": snapshot.description or "", "ownerProjectId": owner.id, "ownerProjectName": owner.name,
             "item": {"assetListing": {"entityId": listing.asset_id, "entityRevision": str(snapshot.asset_revision),
