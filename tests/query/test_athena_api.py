@@ -1,0 +1,187 @@
+"""The Athena-compatible query service through the unmodified boto3 athena client."""
+
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import wait_for
+from scenario import build_world, query_error, query_rows, resource, run_sql
+
+# Never finishes in any reasonable time, and DuckDB can interrupt it at any point.
+RUNAWAY = "SELECT sum(a.range * b.range) FROM range(1000000) a CROSS JOIN range(1000000) b"
+
+
+@pytest.fixture(scope="module")
+def world(server):
+    world = build_world(server)
+    query_rows(world.producer, world.sales_env["id"], "CREATE TABLE sales_secret AS SELECT 42 AS amount")
+    query_rows(world.consumer, world.analytics_env["id"], "CREATE TABLE scratch AS SELECT 1 AS id")
+    return world
+
+
+def athena_error(call, **kwargs) -> tuple[str, str]:
+    with pytest.raises(ClientError) as raised:
+        call(**kwargs)
+    return raised.value.response["Error"]["Code"], raised.value.response["Error"]["Message"]
+
+
+def start(caller, env_id: str, sql: str) -> str:
+    return caller.athena.start_query_execution(QueryString=sql, WorkGroup=env_id)["QueryExecutionId"]
+
+
+def state_of(caller, qid: str) -> dict:
+    return caller.athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]
+
+
+FIVE_ROWS = ("SELECT * FROM (VALUES (1::BIGINT, 'ann', 1.50::DECIMAL(10,2)), (2, 'bob', 2.25), (3, 'cy', 3.00), "
+             "(4, 'di', 4.75), (5, 'ed', NULL)) t(id, name, amount) ORDER BY id")
+
+
+def test_get_query_results_pages_with_the_header_first(world):
+    execution = run_sql(world.consumer, world.analytics_env["id"], FIVE_ROWS)
+    assert execution["Status"]["State"] == "SUCCEEDED"
+    qid, pages, token = execution["QueryExecutionId"], [], None
+    while True:
+        page = world.consumer.athena.get_query_results(QueryExecutionId=qid, MaxResults=2,
+                                                       **({"NextToken": token} if token else {}))
+        pages.append(page)
+        token = page.get("NextToken")
+        if not token:
+            break
+    rows = [[d.get("VarCharValue") for d in r["Data"]] for p in pages for r in p["ResultSet"]["Rows"]]
+    assert [len(p["ResultSet"]["Rows"]) for p in pages] == [2, 2, 2]
+    assert rows[0] == ["id", "name", "amount"]  # the header row, on the first page only
+    assert rows[1:] == [["1", "ann", "1.50"], ["2", "bob", "2.25"], ["3", "cy", "3.00"], ["4", "di", "4.75"],
+                        ["5", "ed", None]]
+    info = pages[0]["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]
+    assert [(c["Name"], c["Type"]) for c in info] == [("id", "bigint"), ("name", "varchar"), ("amount", "decimal")]
+    assert (info[2]["Precision"], info[2]["Scale"]) == (10, 2)
+    # Every page carries the column info.
+    assert pages[2]["ResultSet"]["ResultSetMetadata"]["ColumnInfo"] == info
+
+
+def test_paginator_walks_all_rows(world):
+    execution = run_sql(world.consumer, world.analytics_env["id"], "SELECT range AS n FROM range(2500)")
+    pages = list(world.consumer.athena.get_paginator("get_query_results").paginate(
+        QueryExecutionId=execution["QueryExecutionId"]))
+    rows = [r["Data"][0]["VarCharValue"] for p in pages for r in p["ResultSet"]["Rows"]]
+    assert rows[0] == "n" and rows[1:] == [str(i) for i in range(2500)]
+    assert len(pages) == 3  # 1000 rows a page, header included
+
+
+def test_results_of_an_unfinished_query_are_refused(world):
+    qid = start(world.consumer, world.analytics_env["id"], RUNAWAY)
+    try:
+        code, message = athena_error(world.consumer.athena.get_query_results, QueryExecutionId=qid)
+        assert code == "InvalidRequestException" and "not yet finished" in message
+    finally:
+        world.consumer.athena.stop_query_execution(QueryExecutionId=qid)
+
+
+def test_consumer_cannot_read_the_producer_database(world):
+    sales_db = resource(world.sales_env, "glueProducerDBName")
+    code, message = athena_error(world.consumer.athena.start_query_execution, QueryString="SELECT 1",
+                                 WorkGroup=world.analytics_env["id"], QueryExecutionContext={"Database": sales_db})
+    assert code == "InvalidRequestException" and "not available in this workgroup" in message
+    reason = query_error(world.consumer, world.analytics_env["id"], f"SELECT * FROM {sales_db}.sales_secret")
+    assert sales_db in reason and "42" not in reason
+
+
+@pytest.mark.parametrize("sql, expected", [
+    ("SELECT * FROM '/etc/passwd'", "Reading files directly is not allowed"),
+    ("SELECT * FROM read_csv('/etc/passwd')", "read_csv is not allowed"),
+    ("SELECT * FROM read_text('/etc/passwd')", "read_text is not allowed"),
+    ("SELECT * FROM 'data/*.parquet'", "Reading files directly is not allowed"),
+])
+def test_file_paths_are_refused(world, sql, expected):
+    reason = query_error(world.consumer, world.analytics_env["id"], sql)
+    assert expected in reason and "root:" not in reason
+
+
+@pytest.mark.parametrize("sql, word", [
+    ("ATTACH '/tmp/evil.duckdb' AS evil", "ATTACH"),
+    ("COPY (SELECT 1) TO '/tmp/out.csv'", "COPY"),
+    ("SET memory_limit = '100GB'", "SET"),
+    ("INSTALL httpfs", "INSTALL"),
+    ("LOAD httpfs", "LOAD"),
+    ("PRAGMA database_list", "PRAGMA"),
+])
+def test_statements_that_reach_outside_are_refused(world, sql, word):
+    reason = query_error(world.consumer, world.analytics_env["id"], sql)
+    assert word in reason and "not allowed" in reason
+
+
+def test_catalog_views_show_only_the_environment_databases(world):
+    env = world.analytics_env
+    own = {resource(env, "glueProducerDBName"), resource(env, "glueConsumerDBName")}
+    databases = {row[0] for row in query_rows(world.consumer, env["id"],
+                                              "SELECT database_name FROM duckdb_databases()")}
+    assert own <= databases and databases - own <= {"system", "temp"}
+    catalogs = {row[0] for row in query_rows(world.consumer, env["id"],
+                                             "SELECT DISTINCT table_catalog FROM information_schema.tables")}
+    assert catalogs and catalogs <= own | {"system", "temp"}
+    tables = {row[0] for row in query_rows(world.consumer, env["id"],
+                                           "SELECT table_name FROM information_schema.tables")}
+    assert "scratch" in tables and "sales_secret" not in tables
+
+
+def test_a_runaway_query_fails_at_the_time_limit(server, world, monkeypatch):
+    monkeypatch.setattr(server.settings, "query_timeout_seconds", 2.0)
+    began = time.monotonic()
+    execution = run_sql(world.consumer, world.analytics_env["id"], RUNAWAY)
+    assert time.monotonic() - began < 15
+    status = execution["Status"]
+    assert status["State"] == "FAILED"
+    assert "time limit of 2 seconds" in status["StateChangeReason"]
+    assert status["AthenaError"]["ErrorType"] == 1001 and status["AthenaError"]["Retryable"] is False
+
+
+def test_stop_query_execution_cancels_a_long_query(world):
+    qid = start(world.consumer, world.analytics_env["id"], RUNAWAY)
+    wait_for(lambda: state_of(world.consumer, qid)["State"] == "RUNNING")
+    world.consumer.athena.stop_query_execution(QueryExecutionId=qid)
+    status = wait_for(lambda: (s := state_of(world.consumer, qid))["State"] in ("CANCELLED", "FAILED") and s,
+                      timeout=10)
+    assert status["State"] == "CANCELLED" and "cancel" in status["StateChangeReason"].lower()
+    assert status.get("CompletionDateTime") is not None
+    # Stopping a finished query is a no-op, as in Athena.
+    world.consumer.athena.stop_query_execution(QueryExecutionId=qid)
+    assert state_of(world.consumer, qid)["State"] == "CANCELLED"
+
+
+def test_another_users_query_is_invisible_to_non_members(server, world):
+    qid = run_sql(world.producer, world.sales_env["id"], "SELECT amount FROM sales_secret")["QueryExecutionId"]
+    for call in (world.consumer.athena.get_query_execution, world.consumer.athena.get_query_results,
+                 world.consumer.athena.stop_query_execution):
+        code, message = athena_error(call, QueryExecutionId=qid)
+        assert code == "InvalidRequestException" and qid in message
+    assert state_of(world.producer, qid)["State"] == "SUCCEEDED"
+
+
+def test_a_project_member_sees_a_colleagues_query(server, world):
+    colleague = server.user()
+    world.admin.dz.create_user_profile(domainIdentifier=world.domain_id, userIdentifier=colleague.arn)
+    world.producer.dz.create_project_membership(domainIdentifier=world.domain_id, projectIdentifier=world.sales_id,
+                                                member={"userIdentifier": colleague.arn},
+                                                designation="PROJECT_CONTRIBUTOR")
+    qid = run_sql(world.producer, world.sales_env["id"], "SELECT amount FROM sales_secret")["QueryExecutionId"]
+    rows = colleague.athena.get_query_results(QueryExecutionId=qid)["ResultSet"]["Rows"]
+    assert rows[1]["Data"][0]["VarCharValue"] == "42"
+
+
+def test_workgroup_must_be_an_environment(world):
+    code, _ = athena_error(world.consumer.athena.start_query_execution, QueryString="SELECT 1", WorkGroup="primary")
+    assert code == "InvalidRequestException"
+    code, _ = athena_error(world.consumer.athena.start_query_execution, QueryString="SELECT 1",
+                           WorkGroup="nosuchworkgroup")
+    assert code == "InvalidRequestException"
+
+
+def test_client_request_token_returns_the_same_query(world):
+    env = world.analytics_env["id"]
+    first = world.consumer.athena.start_query_execution(QueryString="SELECT 7", WorkGroup=env,
+                                                        ClientRequestToken="token-" + "x" * 32)
+    again = world.consumer.athena.start_query_execution(QueryString="SELECT 7", WorkGroup=env,
+                                                        ClientRequestToken="token-" + "x" * 32)
+    assert again["QueryExecutionId"] == first["QueryExecutionId"]
