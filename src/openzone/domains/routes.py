@@ -33,7 +33,8 @@ def create_domain(call: Call, p: dict) -> dict:
 def get_domain(call: Call, p: dict) -> dict:
     domain = service.get_domain(call.session, call.principal, p["identifier"])
     out = _domain(call, domain)
-    out.setdefault("domainExecutionRole", "")  # required in GetDomainOutput even for V2 domains
+    if out.get("domainExecutionRole") is None:  # required in GetDomainOutput even for V2 domains
+        out["domainExecutionRole"] = ""
     return out
 
 
