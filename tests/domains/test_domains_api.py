@@ -152,3 +152,12 @@ def test_an_outsider_cannot_add_themselves(server, admin):
     code = error_code(outsider.dz.create_user_profile, domainIdentifier=domain["id"], userIdentifier=outsider.arn)
     assert code in ("ResourceNotFoundException", "AccessDeniedException")
     assert outsider.dz.list_domains()["items"] == []
+
+
+def test_v2_domain_without_execution_role_still_sends_the_required_member(admin):
+    created = admin.dz.create_domain(name=f"V2-{uuid.uuid4().hex[:6]}", domainVersion="V2",
+                                     serviceRole="arn:aws:iam::000000000000:role/service")
+    fetched = admin.dz.get_domain(identifier=created["id"])
+    # GetDomainOutput requires domainExecutionRole; SDKs that check required members would fail without it.
+    assert fetched["domainExecutionRole"] == ""
+    assert fetched["domainVersion"] == "V2" and fetched["serviceRole"].endswith("role/service")
