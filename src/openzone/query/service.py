@@ -3,6 +3,8 @@
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -80,8 +82,12 @@ def shutdown() -> None:
 def _spec(session: Session, settings: Settings, environment: Environment, database: str) -> SandboxSpec:
     """Exactly what this environment may see: its producer tables and the tables granted to it."""
     warehouse = get_warehouse(settings)
-    granted = {name: warehouse.table(*source)
-               for name, source in lake_grants.views_of(session, environment.consumer_db).items()}
+    granted = {}
+    for name, source in lake_grants.views_of(session, environment.consumer_db).items():
+        try:
+            granted[name] = warehouse.table(*source)
+        except LookupError:  # the producer dropped the table; the grant shows nothing rather than failing
+            log.warning("granted table %s.%s no longer exists", *source)
     return SandboxSpec(databases={environment.producer_db: warehouse.list_tables(environment.producer_db),
                                   environment.consumer_db: granted},
                        default_database=database, memory_limit=settings.query_memory_limit,
@@ -89,34 +95,48 @@ def _spec(session: Session, settings: Settings, environment: Environment, databa
 
 
 def _run(settings: Settings, execution_id: str) -> None:
+    """Worker thread body: run one queued execution and record how it ended, whatever happens."""
     cancel = _cancel_events.setdefault(execution_id, threading.Event())
     try:
-        with session_scope(settings.metadata_url) as session:
-            execution = session.get(QueryExecution, execution_id)
-            if execution.state != "QUEUED":
-                return
-            environment = session.get(Environment, execution.environment_id)
-            spec = _spec(session, settings, environment, execution.database)
-            execution.state, execution.started_at = "RUNNING", utcnow()
-            sql, producer_db = execution.query, environment.producer_db
-        outcome = _execute(settings, execution_id, spec, sql, producer_db, cancel)
+        prepared = _prepare(settings, execution_id)
+        outcome = _execute(settings, execution_id, *prepared, cancel) if prepared else None
+    except Exception:
+        log.exception("query %s failed inside the query service", execution_id)
+        outcome = {"state": "FAILED", "state_reason": "The query service could not run this query.",
+                   "error_type": "SYSTEM"}
+    finally:
+        _cancel_events.pop(execution_id, None)
+    if outcome:
         with session_scope(settings.metadata_url) as session:
             execution = session.get(QueryExecution, execution_id)
             for key, value in outcome.items():
                 setattr(execution, key, value)
             execution.completed_at = utcnow()
-            execution.engine_ms = int((execution.completed_at - execution.started_at).total_seconds() * 1000)
-    except Exception:
-        log.exception("query %s could not be recorded", execution_id)
-    finally:
-        _cancel_events.pop(execution_id, None)
+            started = execution.started_at or execution.created_at
+            execution.engine_ms = int((execution.completed_at - started).total_seconds() * 1000)
+
+
+def _prepare(settings: Settings, execution_id: str) -> tuple[SandboxSpec, str, str] | None:
+    """Mark a QUEUED execution RUNNING and build its sandbox spec; None if it was cancelled meanwhile."""
+    with session_scope(settings.metadata_url) as session:
+        execution = session.get(QueryExecution, execution_id)
+        if execution.state != "QUEUED":
+            return None
+        environment = session.get(Environment, execution.environment_id)
+        execution.state, execution.started_at = "RUNNING", utcnow()
+        return _spec(session, settings, environment, execution.database), execution.query, environment.producer_db
+
+
+@lru_cache(maxsize=4)
+def _extension_dir(path: str) -> Path:
+    return prepare_extension_dir(Path(path))
 
 
 def _execute(settings: Settings, execution_id: str, spec: SandboxSpec, sql: str, producer_db: str,
              cancel: threading.Event) -> dict:
     """Run the query and return the execution's final fields."""
     try:
-        result = run_query(spec, sql, ext_dir=prepare_extension_dir(settings.extension_dir),
+        result = run_query(spec, sql, ext_dir=_extension_dir(str(settings.extension_dir)),
                            warehouse=get_warehouse(settings), writable_database=producer_db,
                            timeout_s=settings.query_timeout_seconds, cancel=cancel)
     except QueryCancelled:
