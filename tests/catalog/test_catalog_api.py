@@ -20,7 +20,7 @@ def world(server):
     env = world.sales_env["id"]
     query_rows(world.producer, env, "CREATE TABLE products AS SELECT * FROM (VALUES "
                "(1::BIGINT, 'widget', 9.99::DECIMAL(10,2), DATE '2024-01-01')) t(product_id, product_name, price, launched)")
-    for name in ("gizmo_a", "gizmo_b", "gizmo_c"):
+    for name in ("gizmo_a", "gizmo_b", "gizmo_c", "percent"):
         query_rows(world.producer, env, f"CREATE TABLE {name} AS SELECT 1 AS id")
     query_rows(world.producer, env, "CREATE TABLE oddities AS SELECT 1 AS quuxcolumn")
     query_rows(world.consumer, world.analytics_env["id"], "CREATE TABLE theirs AS SELECT 1 AS id")
@@ -197,3 +197,15 @@ def test_search_never_returns_unpublished_inventory(world):
     for caller in (world.producer, world.consumer, world.admin):
         assert search(caller, world, "unpublishedsecret")["totalMatchCount"] == 0
         assert search(caller, world, "secretive")["items"] == []
+
+
+def test_search_wildcards_are_literal(world):
+    asset = glue_asset(world.producer, world, "percent", "Yield 100% pure", "literally 50_50 split")
+    listing_id = publish(world, asset["id"])["listingId"]
+    for text in ("100%", "50_50"):
+        assert [i["assetListing"]["listingId"] for i in search(world.consumer, world, text)["items"]] == [listing_id]
+    # SQL wildcards must not match everything else in the catalog.
+    assert search(world.consumer, world, "%")["totalMatchCount"] == 1
+    assert search(world.consumer, world, "0%p")["totalMatchCount"] == 0
+    assert search(world.consumer, world, "50_5")["totalMatchCount"] == 1
+    assert search(world.consumer, world, "5__5")["totalMatchCount"] == 0

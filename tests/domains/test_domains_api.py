@@ -161,3 +161,13 @@ def test_v2_domain_without_execution_role_still_sends_the_required_member(admin)
     # GetDomainOutput requires domainExecutionRole; SDKs that check required members would fail without it.
     assert fetched["domainExecutionRole"] == ""
     assert fetched["domainVersion"] == "V2" and fetched["serviceRole"].endswith("role/service")
+
+
+def test_user_names_with_every_iam_punctuation_sign_and_verify(server, admin):
+    # The ARN travels percent-encoded in the signed path (%2B, %3D, %2C, %40): signing and lookup must agree.
+    domain = new_domain(admin)
+    odd = server.user(name=f"svc+bot=1,x.y@corp-{uuid.uuid4().hex[:4]}")
+    admin.dz.create_user_profile(domainIdentifier=domain["id"], userIdentifier=odd.arn)
+    assert admin.dz.get_user_profile(domainIdentifier=domain["id"],
+                                     userIdentifier=odd.arn)["details"]["iam"]["arn"] == odd.arn
+    assert [d["id"] for d in odd.dz.list_domains()["items"]] == [domain["id"]]

@@ -221,3 +221,69 @@ def test_athena_signed_for_datazone_is_refused(admin):
 def test_athena_unknown_query_through_boto3(admin):
     code, _, status = code_of(admin.athena.get_query_execution, QueryExecutionId=str(uuid.uuid4()))
     assert (code, status) == ("InvalidRequestException", 400)
+
+
+def _missing_required(shape, value, path: str, missing: list[str]) -> None:
+    """Collect required members absent from a parsed response (botocore itself does not check)."""
+    if value is None:
+        return
+    if shape.type_name == "structure":
+        missing += [f"{path}.{name}" for name in shape.required_members if value.get(name) is None]
+        for name, item in value.items():
+            if name in shape.members:
+                _missing_required(shape.members[name], item, f"{path}.{name}", missing)
+    elif shape.type_name == "list":
+        for index, item in enumerate(value):
+            _missing_required(shape.member, item, f"{path}[{index}]", missing)
+    elif shape.type_name == "map":
+        for key, item in value.items():
+            _missing_required(shape.value, item, f"{path}.{key}", missing)
+
+
+def test_every_response_carries_its_required_members(server):
+    """Stricter SDKs (Java, Go) reject responses without required members: check the whole loop's responses."""
+    import boto3
+
+    from scenario import build_world, glue_asset, query_rows
+
+    missing, seen = [], set()
+
+    def inspect(http_response, parsed, model, **_):
+        if http_response.status_code < 300 and model.output_shape is not None:
+            seen.add(model.name)
+            _missing_required(model.output_shape, parsed, model.name, missing)
+
+    events = boto3._get_default_session()._session.get_component("event_emitter")
+    events.register("after-call", inspect, unique_id="openzone-required-members")
+    try:
+        world = build_world(server)
+        domain, producer, consumer = world.domain_id, world.producer.dz, world.consumer.dz
+        query_rows(world.producer, world.sales_env["id"], "CREATE TABLE required_check AS SELECT 1 AS a")
+        asset = glue_asset(world.producer, world, "required_check", "Required check")
+        producer.get_asset(domainIdentifier=domain, identifier=asset["id"])
+        listing = producer.create_listing_change_set(domainIdentifier=domain, entityIdentifier=asset["id"],
+                                                     entityType="ASSET", action="PUBLISH")
+        consumer.get_listing(domainIdentifier=domain, identifier=listing["listingId"])
+        consumer.search_listings(domainIdentifier=domain, searchText="required")
+        made = consumer.create_subscription_request(
+            domainIdentifier=domain, subscribedPrincipals=[{"project": {"identifier": world.analytics_id}}],
+            subscribedListings=[{"identifier": listing["listingId"]}], requestReason="check")
+        consumer.list_subscription_requests(domainIdentifier=domain)
+        producer.accept_subscription_request(domainIdentifier=domain, identifier=made["id"])
+        subscription = consumer.list_subscriptions(domainIdentifier=domain)["items"][0]
+        consumer.get_subscription(domainIdentifier=domain, identifier=subscription["id"])
+        grant = consumer.list_subscription_grants(domainIdentifier=domain)["items"][0]
+        consumer.get_subscription_grant(domainIdentifier=domain, identifier=grant["id"])
+        consumer.list_subscription_targets(domainIdentifier=domain, environmentIdentifier=world.analytics_env["id"])
+        consumer.list_environments(domainIdentifier=domain, projectIdentifier=world.analytics_id)
+        consumer.list_projects(domainIdentifier=domain)
+        consumer.get_project(domainIdentifier=domain, identifier=world.analytics_id)
+        consumer.list_project_memberships(domainIdentifier=domain, projectIdentifier=world.analytics_id)
+        consumer.list_domains()
+        consumer.get_domain(identifier=domain)
+        consumer.get_user_profile(domainIdentifier=domain, userIdentifier=world.consumer.arn)
+        producer.revoke_subscription(domainIdentifier=domain, identifier=subscription["id"])
+    finally:
+        events.unregister("after-call", unique_id="openzone-required-members")
+    assert len(seen) >= 25, sorted(seen)
+    assert missing == []
