@@ -433,3 +433,27 @@ def test_errors_do_not_leak_paths(run, wh: Warehouse, ext_dir: Path) -> None:
     errors.append(info.value)
     for error in errors:
         _assert_no_paths(error, wh, ext_dir)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT view_definition FROM information_schema.views",
+        "SELECT definition FROM pg_catalog.pg_views",
+        "SELECT sql FROM sqlite_master",
+        "SELECT * FROM sqlite_schema",
+        "SELECT setting FROM pg_settings",
+        "SELECT current_setting('allowed_directories')",
+        "SELECT reverse(current_setting('extension_directory'))",
+        "SELECT getvariable('x')",
+    ],
+)
+def test_server_paths_cannot_be_read_through_catalog_or_settings(run, sql: str) -> None:
+    with pytest.raises(QueryRefused, match="not available|server settings"):
+        run(sql)
+
+
+def test_listing_tables_and_columns_still_works(run) -> None:
+    tables = run("SELECT table_name FROM information_schema.tables ORDER BY 1").table.column(0).to_pylist()
+    assert tables and all("/" not in name for name in tables)
+    assert run("SELECT count(*) FROM information_schema.columns").table.column(0)[0].as_py() > 0

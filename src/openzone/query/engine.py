@@ -46,6 +46,12 @@ ALLOWED_TABLE_FUNCTIONS = frozenset(
         "icu_calendar_names",
     }
 )
+# Catalog objects and functions that would show server paths (view definitions hold the tables'
+# file locations; settings hold the allowed directories). Listing tables and columns stays possible.
+HIDDEN_CATALOG_TABLES = frozenset(
+    {"pg_views", "pg_settings", "sqlite_master", "sqlite_schema", "sqlite_temp_master", "sqlite_temp_schema"}
+)
+HIDDEN_FUNCTIONS = frozenset({"current_setting", "getvariable"})
 # A table name with one of these is a file path that DuckDB's replacement scans would read.
 _PATH_CHARS = re.compile(r"[./\\:]")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
@@ -196,9 +202,20 @@ def _check_ast(con: duckdb.DuckDBPyConnection, sql: str) -> None:
             name = str((node.get("function") or {}).get("function_name", "")).lower()
             if name not in ALLOWED_TABLE_FUNCTIONS:
                 raise QueryRefused(f"Table function {name or '?'} is not allowed in the query service")
-        elif node.get("type") == "BASE_TABLE" and _PATH_CHARS.search(str(node.get("table_name", ""))):
-            raise QueryRefused("Reading files directly is not allowed in the query service")
+        elif node.get("type") == "BASE_TABLE":
+            _check_table_name(node)
+        elif node.get("type") == "FUNCTION" and str(node.get("function_name", "")).lower() in HIDDEN_FUNCTIONS:
+            raise QueryRefused("Reading server settings is not allowed in the query service")
         stack.extend(node.values())
+
+
+def _check_table_name(node: dict) -> None:
+    table, schema = str(node.get("table_name", "")), str(node.get("schema_name", "")).lower()
+    if _PATH_CHARS.search(table):
+        raise QueryRefused("Reading files directly is not allowed in the query service")
+    if table.lower() in HIDDEN_CATALOG_TABLES or (schema == "information_schema" and table.lower() == "views"):
+        raise QueryRefused(f"{table} is not available in the query service; information_schema.tables "
+                           "and information_schema.columns list what you can read")
 
 
 def _inner_select(con: duckdb.DuckDBPyConnection, text: str, refusal: str) -> str:
