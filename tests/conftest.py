@@ -42,10 +42,8 @@ def _postgres_database() -> str:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgres"])
-def database_url(request, tmp_path_factory) -> str:
-    """A migrated metadata database on each backend."""
-    if request.param == "sqlite":
+def _migrated_database(backend: str, tmp_path_factory) -> str:
+    if backend == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'openzone.db'}"
     else:
         url = _postgres_database()
@@ -53,15 +51,16 @@ def database_url(request, tmp_path_factory) -> str:
     return url
 
 
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def database_url(request, tmp_path_factory) -> str:
+    """A migrated metadata database on each backend, shared with the live server."""
+    return _migrated_database(request.param, tmp_path_factory)
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def isolated_database_url(request, tmp_path_factory) -> str:
     """A migrated database of its own, for tests that must not share one with the live server."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite-isolated') / 'openzone.db'}"
-    else:
-        url = _postgres_database()
-    upgrade(url)
-    return url
+    return _migrated_database(request.param, tmp_path_factory)
 
 
 def make_settings(data_dir: Path, database_url: str, **overrides) -> Settings:
