@@ -25,7 +25,7 @@ PG_ADMIN_URL = os.environ.get("OPENZONE_TEST_POSTGRES", "postgresql+psycopg://po
 REQUIRE_POSTGRES = os.environ.get("OPENZONE_REQUIRE_POSTGRES") == "1"
 
 
-def _postgres_database() -> str:
+def postgres_database() -> str:
     """A fresh, empty PostgreSQL database for this test session."""
     import psycopg
 
@@ -42,25 +42,47 @@ def _postgres_database() -> str:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
-def _migrated_database(backend: str, tmp_path_factory) -> str:
+def drop_postgres_database(url: str) -> None:
+    """Remove a database made by postgres_database(), closing whatever still uses it."""
+    import psycopg
+
+    from openzone.db.session import get_engine
+
+    get_engine(url).dispose()
+    dsn = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+def _migrated_database(backend: str, tmp_path_factory):
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'openzone.db'}"
     else:
-        url = _postgres_database()
+        url = postgres_database()
     upgrade(url)
-    return url
+    yield url
+    if backend == "postgres":
+        drop_postgres_database(url)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
 def database_url(request, tmp_path_factory) -> str:
     """A migrated metadata database on each backend, shared with the live server."""
-    return _migrated_database(request.param, tmp_path_factory)
+    yield from _migrated_database(request.param, tmp_path_factory)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def isolated_database_url(request, tmp_path_factory) -> str:
     """A migrated database of its own, for tests that must not share one with the live server."""
-    return _migrated_database(request.param, tmp_path_factory)
+    yield from _migrated_database(request.param, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def ext_dir(tmp_path_factory) -> Path:
+    """A DuckDB extension directory linked from the installed extension wheels."""
+    from openzone.lake.extensions import prepare_extension_dir
+
+    return prepare_extension_dir(tmp_path_factory.mktemp("ext"))
 
 
 def make_settings(data_dir: Path, database_url: str, **overrides) -> Settings:

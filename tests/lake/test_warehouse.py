@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import os
-import uuid
 from pathlib import Path
 
 import duckdb
@@ -13,32 +12,17 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import event
 
+from conftest import drop_postgres_database, postgres_database
 from openzone.lake.extensions import duckdb_config, prepare_extension_dir
 from openzone.lake.warehouse import TableRef, Warehouse
-
-
-PG_ADMIN_URL = os.environ.get(
-    "OPENZONE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 
 
 @pytest.fixture(scope="module")
 def postgres_catalog_url() -> str:
     """A fresh PostgreSQL database for the catalog; skipped (failed in CI) if PostgreSQL is down."""
-    import psycopg
-
-    name = f"oz_lake_{uuid.uuid4().hex[:10]}"
-    dsn = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
-    try:
-        with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as error:
-        if os.environ.get("OPENZONE_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"PostgreSQL is not reachable: {error}")
-        pytest.skip(f"PostgreSQL is not reachable: {error}")
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    url = postgres_database()
+    yield url
+    drop_postgres_database(url)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

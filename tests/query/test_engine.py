@@ -10,7 +10,6 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from openzone.lake.extensions import prepare_extension_dir
 from openzone.lake.warehouse import Warehouse
 from openzone.query.engine import (
     CTAS,
@@ -32,11 +31,6 @@ RUNAWAY = "SELECT count(*) FROM range(1000000) a, range(1000000) b WHERE a.range
 MEMORY_HOG = (
     "SELECT string_agg(md5(range::VARCHAR), ',' ORDER BY md5(range::VARCHAR)) FROM range(20000000)"
 )
-
-
-@pytest.fixture(scope="module")
-def ext_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return prepare_extension_dir(tmp_path_factory.mktemp("ext"))
 
 
 @pytest.fixture

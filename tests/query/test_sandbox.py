@@ -9,14 +9,8 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from openzone.lake.extensions import prepare_extension_dir
 from openzone.lake.warehouse import Warehouse
 from openzone.query.sandbox import SandboxOpenError, SandboxPool, SandboxSpec, new_cursor, open_sandbox
-
-
-@pytest.fixture(scope="module")
-def ext_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return prepare_extension_dir(tmp_path_factory.mktemp("ext"))
 
 
 @pytest.fixture
