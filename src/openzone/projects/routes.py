@@ -42,11 +42,16 @@ def list_projects(call: Call, p: dict) -> dict:
     return {"items": summaries, "nextToken": token}
 
 
-@datazone("CreateProjectMembership")
-def create_membership(call: Call, p: dict) -> dict:
+def _member_user(p: dict) -> str:
     user = p["member"].get("userIdentifier")
     if user is None:
         raise ValidationError("Group members are not supported yet; name a user with member.userIdentifier.")
+    return user
+
+
+@datazone("CreateProjectMembership")
+def create_membership(call: Call, p: dict) -> dict:
+    user = _member_user(p)
     service.add_member(call.session, call.principal, p["domainIdentifier"], p["projectIdentifier"], user,
                        p["designation"], call.settings.account_id)
     return {}
@@ -54,9 +59,7 @@ def create_membership(call: Call, p: dict) -> dict:
 
 @datazone("DeleteProjectMembership")
 def delete_membership(call: Call, p: dict) -> dict:
-    user = p["member"].get("userIdentifier")
-    if user is None:
-        raise ValidationError("Group members are not supported yet; name a user with member.userIdentifier.")
+    user = _member_user(p)
     service.remove_member(call.session, call.principal, p["domainIdentifier"], p["projectIdentifier"], user,
                           call.settings.account_id)
     return {}
