@@ -1,0 +1,1 @@
+"""Business glossaries and their terms, owned by a project and readable across the domain."""
