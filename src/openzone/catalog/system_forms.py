@@ -1,0 +1,199 @@
+"""DataZone's system form types (`amazon.datazone.*FormType`) as Smithy models openzone registers.
+
+Names and fields follow DataZone's documented system forms; the exact member lists of AWS's own
+models are not published in full, so optional members beyond the documented ones are openzone's
+choice. Fields users search by (names, descriptions, column names) are @searchable; identifiers
+such as ARNs use the TECHNICAL mode so that they match exactly.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from openzone.catalog.smithy import FormModel, parse_form_model
+
+NAMESPACE = "amazon.datazone"
+
+_HEADER = '$version: "2"\nnamespace amazon.datazone\n'
+
+# Glue and Redshift columns share one shape; each model carries its own copy (models are self-contained).
+_COLUMNS = '''
+list ColumnList {
+    member: Column
+}
+
+structure Column {
+    @required
+    @amazon.datazone#searchable
+    columnName: String
+    @required
+    dataType: String
+    @amazon.datazone#searchable
+    columnDescription: String
+    /// Lake Formation tags on the column: tag key to tag value.
+    lakeFormationTags: LakeFormationTagMap
+}
+
+map LakeFormationTagMap {
+    key: String
+    value: String
+}
+'''
+
+_GLUE_COMMON = '''
+    @required
+    @amazon.datazone#searchable
+    databaseName: String
+    @required
+    @amazon.datazone#searchable
+    tableName: String
+    @amazon.datazone#searchable(modes: ["TECHNICAL"])
+    tableArn: String
+    /// The AWS account id of the Glue Data Catalog.
+    catalogId: String
+    region: String
+    /// The table's format, e.g. parquet, csv, iceberg.
+    sourceClassification: String
+    /// Where the data lives, e.g. s3://bucket/prefix/.
+    sourceLocation: String
+    @amazon.datazone#searchable
+    tableDescription: String
+    columns: ColumnList
+    lakeFormationDetails: LakeFormationDetails
+'''
+
+_LAKE_FORMATION = '''
+structure LakeFormationDetails {
+    /// Whether Lake Formation, not IAM alone, governs access to the table.
+    lakeFormationManagedTable: Boolean
+    lakeFormationTags: LakeFormationTagMap
+}
+'''
+
+_REDSHIFT_COMMON = '''
+    @required
+    @amazon.datazone#searchable
+    databaseName: String
+    @required
+    @amazon.datazone#searchable
+    schemaName: String
+    @required
+    @amazon.datazone#searchable
+    tableName: String
+    @amazon.datazone#searchable
+    tableDescription: String
+    accountId: String
+    region: String
+    redshiftStorage: RedshiftStorage
+    columns: ColumnList
+'''
+
+_REDSHIFT_STORAGE = '''
+/// Exactly one of the two sources: a provisioned cluster or a serverless workgroup.
+structure RedshiftStorage {
+    redshiftClusterSource: RedshiftClusterSource
+    redshiftServerlessSource: RedshiftServerlessSource
+}
+
+structure RedshiftClusterSource {
+    @required
+    @amazon.datazone#searchable(modes: ["TECHNICAL"])
+    clusterName: String
+}
+
+structure RedshiftServerlessSource {
+    @required
+    @amazon.datazone#searchable(modes: ["TECHNICAL"])
+    workgroupName: String
+}
+'''
+
+SYSTEM_FORM_MODELS: dict[str, str] = {
+    "GlueTableFormType": _HEADER + "\n/// An AWS Glue table.\nstructure GlueTableFormType {" + _GLUE_COMMON + "}\n"
+    + _LAKE_FORMATION + _COLUMNS,
+    "GlueViewFormType": _HEADER + "\n/// An AWS Glue view.\nstructure GlueViewFormType {" + _GLUE_COMMON
+    + "    /// The SQL that defines the view.\n    query: String\n}\n" + _LAKE_FORMATION + _COLUMNS,
+    "RedshiftTableFormType": _HEADER + "\n/// An Amazon Redshift table.\nstructure RedshiftTableFormType {"
+    + _REDSHIFT_COMMON + "}\n" + _REDSHIFT_STORAGE + _COLUMNS,
+    "RedshiftViewFormType": _HEADER + "\n/// An Amazon Redshift view.\nstructure RedshiftViewFormType {"
+    + _REDSHIFT_COMMON + "    /// The SQL that defines the view.\n    query: String\n}\n" + _REDSHIFT_STORAGE + _COLUMNS,
+    "S3ObjectCollectionFormType": _HEADER + '''
+/// A collection of objects under a prefix of an Amazon S3 bucket.
+structure S3ObjectCollectionFormType {
+    @required
+    @amazon.datazone#searchable(modes: ["TECHNICAL"])
+    @pattern("^arn:[^:]+:s3:::[^/]+$")
+    bucketArn: String
+    @amazon.datazone#searchable(modes: ["TECHNICAL"])
+    prefix: String
+    region: String
+}
+''',
+    "ColumnBusinessMetadataFormType": _HEADER + '''
+/// Business names, descriptions and glossary terms of an asset's columns.
+structure ColumnBusinessMetadataFormType {
+    columnsBusinessMetadata: ColumnBusinessMetadataList
+}
+
+list ColumnBusinessMetadataList {
+    member: ColumnBusinessMetadata
+}
+
+structure ColumnBusinessMetadata {
+    /// The column's technical name in the table.
+    @required
+    columnIdentifier: String
+    @amazon.datazone#searchable
+    name: String
+    @amazon.datazone#searchable
+    description: String
+    /// Ids of glossary terms attached to the column.
+    glossaryTerms: GlossaryTermIdList
+}
+
+list GlossaryTermIdList {
+    member: String
+}
+''',
+    "AssetCommonDetailsFormType": _HEADER + '''
+/// Details every asset may carry.
+structure AssetCommonDetailsFormType {
+    /// The asset's identifier in its source system, e.g. a table ARN.
+    @amazon.datazone#searchable(modes: ["TECHNICAL"])
+    sourceIdentifier: String
+    @amazon.datazone#searchable
+    summary: String
+    /// Markdown shown on the asset's page.
+    @amazon.datazone#searchable
+    readMe: String
+}
+''',
+    # Read-only: the system fills it when a data source run creates or updates the asset.
+    "DataSourceReferenceFormType": _HEADER + '''
+/// The data source (and run) that created or last updated the asset.
+structure DataSourceReferenceFormType {
+    @required
+    @amazon.datazone#searchable(modes: ["TECHNICAL"])
+    dataSourceIdentifier: String
+    dataSourceRunId: String
+}
+''',
+}
+
+READ_ONLY_FORM_TYPES = frozenset({"DataSourceReferenceFormType"})
+
+
+def form_name(type_name: str) -> str:
+    """DataZone's form name for a system form type: `amazon.datazone.GlueTableFormType` -> `GlueTableForm`."""
+    return type_name.removeprefix(NAMESPACE + ".").removesuffix("Type")
+
+
+def system_form_model(type_name: str) -> FormModel:
+    """The parsed model of a system form type, by short or `amazon.datazone.`-prefixed name; KeyError if unknown."""
+    return _parsed(type_name.removeprefix(NAMESPACE + "."))
+
+
+@lru_cache
+def _parsed(short: str) -> FormModel:
+    # Parsed once per process: the models are constants and callers only read them.
+    return parse_form_model(short, SYSTEM_FORM_MODELS[short])
