@@ -91,6 +91,8 @@ def test_searchable_and_sortable_paths():
         structure Col { @amazon.datazone#searchable columnName: String, @amazon.datazone#sortable position: Long }''')
     assert columns.searchable_paths() == ["columns.columnName"]
     assert columns.sortable_paths() == ["columns.position"]
+    keywords = parse("structure X { keywords: Words }\nlist Words { @amazon.datazone#searchable member: String }")
+    assert keywords.searchable_paths() == ["keywords"]  # a list of searchable strings is searched by its own name
 
 
 def test_minimal_model_without_header_and_commas_or_newlines():
@@ -204,6 +206,7 @@ def test_round_trip_of_maps_int_enums_and_simple_shapes():
     ("string X", "line 1: X must be a structure, not String"),
     ('$version: "3"\nstructure X {}', "line 1: unsupported Smithy version '3'"),
     ("$foo: 1", "line 1: unsupported control statement $foo"),
+    ('namespace a.b\n$version: "2"', "line 2: $version must be the first statement"),
     ("structure X {\n  a: String;\n}", "line 2: unexpected character ';'"),
     ("structure X {\n  a String\n}", "line 2: expected ':' after member a but found 'String'"),
     ("structure X {\n  a: String", "line 1: structure X is not closed with '}'"),

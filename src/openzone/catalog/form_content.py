@@ -56,7 +56,7 @@ class _Checker:
 
     def value(self, f: Field, value, path: str):
         kind = f.kind
-        if kind in ("structure",):
+        if kind == "structure":
             if not isinstance(value, dict):
                 self.fail(path, f"must be a structure {f.model.name} (a JSON object)")
             value = self.structure(f.model, value, path + ".")

@@ -212,7 +212,8 @@ class _Parser:
         while self.peek().kind != "eof":
             token = self.peek()
             if token.kind == "ident" and str(token.value).startswith("$"):
-                _fail(token.line, f"unsupported control statement {token.value}")
+                _fail(token.line, "$version must be the first statement" if token.value == "$version"
+                      else f"unsupported control statement {token.value}")
             if self.at("namespace") and self.peek(1).kind == "ident":
                 if self.doc.namespace or self.doc.shapes:
                     _fail(token.line, "namespace must come once, before any shape")
