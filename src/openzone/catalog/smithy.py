@@ -241,7 +241,7 @@ class _Parser:
                 open_line = self.next().line
                 if self.at(")"):
                     value = {}
-                elif self.peek().kind in ("ident", "text") and self.peek(1).value == ":" and self.peek(1).kind == "punct":
+                elif self.peek().kind in ("ident", "text") and (self.peek(1).kind, self.peek(1).value) == ("punct", ":"):
                     value = self.object_body(")", open_line)
                 else:
                     value = self.node()
@@ -373,10 +373,11 @@ def _check_trait_value(trait: _Trait, raw: str) -> _Trait:
     if name in ("length", "range"):
         if not isinstance(value, dict) or not value or set(value) - {"min", "max"}:
             _fail(line, f"trait @{raw} needs min and/or max, like @{raw}(min: 1, max: 10)")
+        wanted = "non-negative integer" if name == "length" else "number"
         for bound in value.values():
             if isinstance(bound, bool) or not isinstance(bound, int | float) or (name == "length" and (
                     not isinstance(bound, int) or bound < 0)):
-                _fail(line, f"trait @{raw} bound {bound!r} must be a {'non-negative integer' if name == 'length' else 'number'}")
+                _fail(line, f"trait @{raw} bound {bound!r} must be a {wanted}")
         if value.get("min", 0) > value.get("max", float("inf")):
             _fail(line, f"trait @{raw} has min greater than max")
     if name == "searchable":
@@ -462,14 +463,17 @@ class _Resolver:
             f.model = self.structure(shape)
         elif kind in ("enum", "intEnum"):
             f.enum_values = tuple(m.value for m in shape.members)
-        elif kind == "list":
-            f.member = self.field(shape.members[0], f"the member of list {shape.name}", shape)
-        elif kind == "map":
-            members = {m.name: m for m in shape.members}
-            f.key = self.field(members["key"], f"the key of map {shape.name}", shape)
-            if f.key.kind != "String":
-                _fail(members["key"].line, f"map {shape.name} key must be a String")
-            f.member = self.field(members["value"], f"the value of map {shape.name}", shape)
+        elif kind in ("list", "map"):
+            self.building.append(shape.name)  # a list may not contain itself either
+            if kind == "list":
+                f.member = self.field(shape.members[0], f"the member of list {shape.name}", shape)
+            else:
+                members = {m.name: m for m in shape.members}
+                f.key = self.field(members["key"], f"the key of map {shape.name}", shape)
+                if f.key.kind != "String":
+                    _fail(members["key"].line, f"map {shape.name} key must be a String")
+                f.member = self.field(members["value"], f"the value of map {shape.name}", shape)
+            self.building.pop()
         return f
 
 
