@@ -123,6 +123,22 @@ def test_only_owners_and_contributors_of_the_owning_project_change_a_glossary(g)
     assert "description" not in g.world.producer.dz.get_glossary(domainIdentifier=g.domain, identifier=created["id"])
 
 
+def test_contributors_of_the_owning_project_change_glossaries_and_terms(g, server):
+    contributor = server.user()
+    g.world.admin.dz.create_user_profile(domainIdentifier=g.domain, userIdentifier=contributor.arn)
+    g.world.producer.dz.create_project_membership(domainIdentifier=g.domain, projectIdentifier=g.world.sales_id,
+                                                  member={"userIdentifier": contributor.arn},
+                                                  designation="PROJECT_CONTRIBUTOR")
+    glossary = g.glossary(contributor)
+    term = g.term(glossary["id"], caller=contributor)
+    assert contributor.dz.update_glossary_term(domainIdentifier=g.domain, identifier=term["id"],
+                                               shortDescription="edited")["shortDescription"] == "edited"
+    # and they change what other members of the project made
+    theirs = g.glossary()
+    assert contributor.dz.update_glossary(domainIdentifier=g.domain, identifier=theirs["id"],
+                                          description="edited")["description"] == "edited"
+
+
 def test_enabled_glossaries_are_readable_by_every_domain_user(g):
     created = g.glossary()
     for caller in (g.world.consumer, g.viewer, g.world.admin):
