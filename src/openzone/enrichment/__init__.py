@@ -1,0 +1,1 @@
+"""Business names and descriptions for catalog assets, generated offline."""

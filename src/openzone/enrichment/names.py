@@ -1,0 +1,307 @@
+"""Deterministic, offline business names and descriptions for tables and columns.
+
+The open counterpart of DataZone's generative business names: technical identifiers are split into
+words, abbreviations are expanded from `abbreviations.ABBREVIATIONS` (and multi-word `PHRASES`),
+acronyms stay upper-case and everything else is title-cased.
+
+Choices, made once and applied everywhere:
+
+* Numbers are words of their own: `address2` -> "Address 2", `addr2line` -> "Address 2 Line".
+* Every token is kept, technical suffixes included: `_sk` reads "Surrogate Key", `_id` reads "ID".
+  Dropping them would make `ss_item_sk` and a plain `ss_item` column indistinguishable; the short
+  form without them is used only inside `describe_table` sentences.
+* A table-level prefix (`ss_` in `store_sales`) expands to the table's business name ("Store Sales",
+  without technical table words such as `dim`/`fact`): `ss_ext_sales_price` -> "Store Sales Extended
+  Sales Price". When the rest of the column repeats the end of the table name it is said once:
+  `c_customer_sk` -> "Customer Surrogate Key", `ss_sales_price` -> "Store Sales Price",
+  `cd_demo_sk` (in customer_demographics) -> "Customer Demographics Surrogate Key".
+* Adjacent repeated words collapse (`zip_code` -> "ZIP Code", not "ZIP Code Code"); small words
+  (of, on, and, ...) are lower-case unless first, while dictionary phrases keep their own case
+  ("Ship To"); `num_employees` -> "Number of Employees".
+
+The generator is a plain function: callers that want an LLM refinement wrap or replace it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from openzone.enrichment.abbreviations import (
+    ABBREVIATIONS,
+    MINOR_WORDS,
+    NUMBER_WORDS,
+    PHRASES,
+    TECHNICAL_TABLE_WORDS,
+)
+
+_MAX_PHRASE = max(len(key) for key in PHRASES)
+# Every word the dictionary can produce counts as a recognised word when met spelled out.
+_VOCABULARY = frozenset(
+    word.lower() for text in (*ABBREVIATIONS.values(), *PHRASES.values()) for word in text.replace("/", " ").split()
+)
+_KEY_TOKENS = frozenset({"sk", "id", "key", "pk", "fk"})
+_UNKNOWN_WEIGHT = 0.4  # a token left as-is counts this much towards a name's confidence
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Business names and a description predicted for one table, each with a confidence in [0, 1]."""
+
+    table_name: str
+    description: str
+    column_names: dict[str, str] = field(default_factory=dict)
+    table_name_confidence: float = 0.0
+    description_confidence: float = 0.0
+    column_confidences: dict[str, float] = field(default_factory=dict)
+
+
+def _kind(ch: str) -> str:
+    """Classify one character for splitting: digit, upper, lower (caseless letters count as lower)."""
+    if ch.isdigit():
+        return "d"
+    if ch.isupper():
+        return "u"
+    return "l"
+
+
+def split_identifier(technical: str) -> list[str]:
+    """Split an identifier into tokens at separators, case changes and letter/digit boundaries."""
+    tokens: list[str] = []
+    for chunk in "".join(ch if ch.isalnum() else " " for ch in technical).split():
+        start = 0
+        for i in range(1, len(chunk)):
+            prev, cur = _kind(chunk[i - 1]), _kind(chunk[i])
+            nxt = _kind(chunk[i + 1]) if i + 1 < len(chunk) else ""
+            if (
+                (prev == "d") != (cur == "d")  # digit <-> letter
+                or (prev == "l" and cur == "u")  # camelCase
+                or (prev == "u" and cur == "u" and nxt == "l")  # HTTPStatus -> HTTP | Status
+            ):
+                tokens.append(chunk[start:i])
+                start = i
+        tokens.append(chunk[start:])
+    return tokens
+
+
+def _known(token: str) -> bool:
+    """Whether a token is an abbreviation, a dictionary word (or its plural), a number or a small word."""
+    low = token.lower()
+    return (
+        low in ABBREVIATIONS
+        or low in _VOCABULARY
+        or low in MINOR_WORDS
+        or token.isdigit()
+        or (low.endswith("s") and low[:-1] in _VOCABULARY)
+    )
+
+
+def _word(token: str) -> str:
+    """Expand one token: dictionary entry, else number, else kept acronym, else title case."""
+    low = token.lower()
+    if low in ABBREVIATIONS:
+        return ABBREVIATIONS[low]
+    if token.isdigit():
+        return token
+    if low in MINOR_WORDS:
+        return low
+    if token.isupper() and len(token) > 1:
+        return token  # an unknown acronym written in capitals stays as written
+    return token[:1].upper() + token[1:].lower()
+
+
+def _expand(tokens: Sequence[str]) -> list[str]:
+    """Expand tokens to display words, longest multi-word phrase first."""
+    words: list[str] = []
+    lows = [t.lower() for t in tokens]
+    i = 0
+    while i < len(tokens):
+        for size in range(min(_MAX_PHRASE, len(tokens) - i), 1, -1):
+            phrase = PHRASES.get(tuple(lows[i : i + size]))
+            if phrase is not None:
+                words.extend(phrase.split())
+                i += size
+                break
+        else:
+            nxt = lows[i + 1] if i + 1 < len(tokens) else ""
+            if lows[i] in NUMBER_WORDS and nxt.endswith("s") and not nxt.endswith("ss") and len(nxt) > 3:
+                words.extend(["Number", "of"])  # num_employees -> Number of Employees
+            else:
+                words.extend(_word(tokens[i]).split())
+            i += 1
+    return words
+
+
+def _finish(words: list[str]) -> str:
+    """Collapse adjacent repeated words, capitalise the first word, and join."""
+    out: list[str] = []
+    for word in words:
+        if out and word.lower() == out[-1].lower() and word.isalpha():
+            continue
+        out.append(word)
+    if out:
+        out[0] = out[0][:1].upper() + out[0][1:]
+    return " ".join(out)
+
+
+def _table_words(table: str) -> list[str]:
+    """The meaningful tokens of a table name (technical words such as dim/fact dropped)."""
+    tokens = [t.lower() for t in split_identifier(table.rsplit(".", 1)[-1])]
+    kept = [t for t in tokens if t not in TECHNICAL_TABLE_WORDS]
+    return kept or tokens
+
+
+def _covers(prefix: str, words: Sequence[str]) -> bool:
+    """Whether `prefix` is built from leading letters of the table words, in order, from the first."""
+    if not prefix or not words:
+        return False
+    head = words[0]
+    for n in range(min(len(prefix), len(head)), 0, -1):
+        if head.startswith(prefix[:n]):
+            rest = prefix[n:]
+            if not rest or any(_covers(rest, words[j:]) for j in range(1, len(words))):
+                return True
+    return False
+
+
+def _is_table_prefix(token: str, words: Sequence[str], loose: bool = False) -> bool:
+    """Whether a column's first token abbreviates its table (`ss` for store_sales, `inv` for inventory)."""
+    low = token.lower()
+    if not words or not low.isalpha():
+        return False
+    initials = "".join(w[0] for w in words)
+    if low == initials or (len(low) == 1 and low == words[0][0]):
+        return True
+    head = words[0]
+    if len(head) - len(low) >= 3 and head.startswith(low) and len(low) >= 2:
+        return True  # inv -> inventory, cust -> customer
+    if loose:  # the prefix is confirmed by the sibling columns sharing it
+        return _covers(low, words) or low == head
+    return len(low) <= len(words) and _covers(low, words)
+
+
+def _same(token: str, table_word: str) -> bool:
+    """Whether a column token names the same thing as a table word (exactly, expanded, or abbreviated)."""
+    low = token.lower()
+    return (
+        low == table_word
+        or _word(token).lower() == _word(table_word).lower()
+        # an abbreviation (demo -> demographics), not another form of the word (return -> returns)
+        or (len(low) >= 3 and table_word.startswith(low) and len(table_word) - len(low) >= 2)
+    )
+
+
+def _overlap(rest: Sequence[str], table_words: Sequence[str]) -> int:
+    """How many leading tokens of `rest` repeat the end of the table name (0 if none)."""
+    for k in range(min(len(table_words), len(rest)), 0, -1):
+        if all(_same(t, w) for t, w in zip(rest[:k], table_words[-k:])):
+            return k
+    return 0
+
+
+def _name(technical: str, table_words: Sequence[str] | None) -> tuple[str, float]:
+    """Business name and confidence of one identifier; `table_words` set when its first token is a table prefix."""
+    tokens = split_identifier(technical)
+    if not tokens:
+        return "", 0.0
+    if not any(ch.islower() for ch in technical):
+        tokens = [t.lower() for t in tokens]  # ORDER_TS: capitals say nothing about acronyms
+    if table_words is None or len(tokens) < 2:
+        words = _expand(tokens)
+        score = sum(1.0 if _known(t) else _UNKNOWN_WEIGHT for t in tokens) / len(tokens)
+        return _finish(words), round(score, 3)
+    rest = tokens[1:]
+    overlap = _overlap(rest, table_words)
+    words = _expand(list(table_words)) + _expand(rest[overlap:])
+    scored = [*table_words, *rest[overlap:]]
+    score = sum(1.0 if _known(t) else _UNKNOWN_WEIGHT for t in scored) / len(scored)
+    return _finish(words), round(score, 3)
+
+
+def business_name(technical: str, context: Sequence[str] = ()) -> str:
+    """Return the business name of a technical identifier; `context` holds table names that may explain a prefix."""
+    if not technical:
+        return ""
+    tokens = split_identifier(technical)
+    for table in context:
+        words = _table_words(table)
+        if len(tokens) >= 2 and _is_table_prefix(tokens[0], words):
+            return _name(technical, words)[0]
+    return _name(technical, None)[0]
+
+
+def _shared_prefix(table: str, columns: Sequence[str]) -> str | None:
+    """The first token most columns share, when it abbreviates the table; else None."""
+    firsts = [toks[0].lower() for toks in map(split_identifier, columns) if len(toks) >= 2]
+    if len(firsts) < 2:
+        return None
+    best = max(sorted(set(firsts)), key=firsts.count)
+    if firsts.count(best) * 2 < len(columns):
+        return None
+    return best if _is_table_prefix(best, _table_words(table), loose=True) else None
+
+
+def _column_names(table: str, columns: Sequence[str]) -> dict[str, tuple[str, float]]:
+    """Business name and confidence of every column, using the table's shared prefix when there is one."""
+    words = _table_words(table)
+    shared = _shared_prefix(table, columns)
+    out: dict[str, tuple[str, float]] = {}
+    for column in columns:
+        tokens = split_identifier(column)
+        prefixed = len(tokens) >= 2 and (
+            tokens[0].lower() == shared or (shared is None and _is_table_prefix(tokens[0], words))
+        )
+        out[column] = _name(column, words if prefixed else None)
+    return out
+
+
+def _short_name(table: str, column: str, shared: str | None) -> str:
+    """A column's name for a sentence: no table prefix, no trailing key/ID tokens."""
+    tokens = split_identifier(column)
+    words = _table_words(table)
+    if len(tokens) >= 2 and (tokens[0].lower() == shared or _is_table_prefix(tokens[0], words)):
+        tokens = tokens[1:]
+        own = tokens[_overlap(tokens, words) :]
+        if own and all(t.lower() in _KEY_TOKENS for t in own):
+            return ""  # the table's own key (web_site_sk)
+    while len(tokens) > 1 and tokens[-1].lower() in _KEY_TOKENS:
+        tokens = tokens[:-1]
+    if len(tokens) == 1 and tokens[0].lower() in _KEY_TOKENS:
+        return ""
+    return _finish(_expand(tokens))
+
+
+def describe_table(table: str, columns: Sequence[str]) -> str:
+    """Return a one-sentence factual description of a table from its columns' business names."""
+    title = business_name(table) or "Unnamed table"
+    if not columns:
+        return f"{title}: a table with no columns."
+    shared = _shared_prefix(table, columns)
+    picked: list[str] = []
+    for column in columns:
+        short = _short_name(table, column, shared)
+        if short and short not in picked:
+            picked.append(short)
+        if len(picked) == 5:
+            break
+    count = f"{len(columns)} column{'s' if len(columns) != 1 else ''}"
+    if not picked:
+        return f"{title}: {count}."
+    listed = picked[0] if len(picked) == 1 else ", ".join(picked[:-1]) + " and " + picked[-1]
+    return f"{title}: {count} including {listed}."
+
+
+def predict(table: str, columns: Sequence[str]) -> Prediction:
+    """Predict the table's business name, description and column business names, with confidences."""
+    names = _column_names(table, columns)
+    title, title_score = _name(table.rsplit(".", 1)[-1], None)
+    col_scores = [score for _, score in names.values()]
+    desc_score = round((title_score + sum(col_scores)) / (1 + len(col_scores)), 3) if title else 0.0
+    return Prediction(
+        table_name=title,
+        description=describe_table(table, columns),
+        column_names={column: name for column, (name, _) in names.items()},
+        table_name_confidence=title_score,
+        description_confidence=desc_score,
+        column_confidences={column: score for column, (_, score) in names.items()},
+    )
