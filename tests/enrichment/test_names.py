@@ -61,10 +61,14 @@ def test_split_identifier(technical: str, tokens: list[str]) -> None:
         ("emp_nbr", "Employee Number"),
         ("ord_no", "Order Number"),
         ("num_employees", "Number of Employees"),
+        ("number_status", "Number Status"),
+        ("order_number", "Order Number"),
         ("quantity_on_hand", "Quantity on Hand"),
         ("zip_code", "ZIP Code"),
         ("sq_ft", "Square Feet"),
         ("fy_quarter", "Fiscal Quarter"),
+        ("src_ipv4", "Source IPv4"),
+        ("b2b_flag", "B2B Flag"),
     ],
 )
 def test_business_names(technical: str, expected: str) -> None:
@@ -160,7 +164,9 @@ def test_dictionary_has_no_duplicate_keys() -> None:
             assert len(keys) == len(set(keys))
 
 
-@pytest.mark.parametrize("key", ["qty", "amt", "mth", "mkt", "cust", "sk", "ctlg", "sld", "addr", "dt", "ts", "desc", "num", "no", "nbr", "pct"])
+@pytest.mark.parametrize(
+    "key", ["qty", "amt", "mth", "mkt", "cust", "sk", "ctlg", "sld", "addr", "dt", "ts", "desc", "num", "no", "nbr", "pct"]
+)
 def test_brief_abbreviations_present(key: str) -> None:
     assert key in ABBREVIATIONS
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 # Words that stay lower-case inside a name ("Quantity on Hand", "Day of Week").
-MINOR_WORDS = frozenset({"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "per", "the", "to", "vs", "with"})
+MINOR_WORDS = frozenset(
+    {"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "per", "the", "to", "vs", "with"}
+)
 
 # Tokens that mean "number of" when a plural follows (num_employees -> Number of Employees).
 NUMBER_WORDS = frozenset({"num", "number", "nbr", "no", "nb", "numb"})
 
 # Words in a table name that say how it is modelled, not what it holds (date_dim -> prefix "Date").
 TECHNICAL_TABLE_WORDS = frozenset(
-    {"dim", "dimension", "fact", "fct", "tbl", "table", "tab", "vw", "view", "stg", "staging", "raw", "src", "hist", "bridge", "lkp", "lookup", "ref", "xref", "agg", "mart"}
+    {"dim", "dimension", "fact", "fct", "tbl", "table", "tab", "vw", "view", "stg", "staging", "raw", "src"}
+    | {"hist", "bridge", "lkp", "lookup", "ref", "xref", "agg", "mart"}
 )
 
 # Multi-token abbreviations, matched before single tokens (longest first).
@@ -53,6 +56,19 @@ PHRASES: dict[tuple[str, ...], str] = {
     ("modified", "by"): "Modified By",
     ("as", "of"): "As of",
     ("t", "shirt"): "T-Shirt",
+    ("ipv", "4"): "IPv4",
+    ("ipv", "6"): "IPv6",
+    ("co", "2"): "CO2",
+    ("zip", "4"): "ZIP+4",
+    ("sha", "1"): "SHA-1",
+    ("sha", "256"): "SHA-256",
+    ("md", "5"): "MD5",
+    ("utf", "8"): "UTF-8",
+    ("b", "2", "b"): "B2B",
+    ("b", "2", "c"): "B2C",
+    ("p", "2", "p"): "P2P",
+    ("seq", "no"): "Sequence Number",
+    ("line", "no"): "Line Number",
 }
 
 # Abbreviation (lower-case) -> expansion. Acronyms map to their upper-case spelling.

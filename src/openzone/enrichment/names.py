@@ -124,7 +124,8 @@ def _expand(tokens: Sequence[str]) -> list[str]:
                 break
         else:
             nxt = lows[i + 1] if i + 1 < len(tokens) else ""
-            if lows[i] in NUMBER_WORDS and nxt.endswith("s") and not nxt.endswith("ss") and len(nxt) > 3:
+            plural = nxt.endswith("s") and not nxt.endswith(("ss", "us", "is")) and len(nxt) > 3
+            if lows[i] in NUMBER_WORDS and plural:
                 words.extend(["Number", "of"])  # num_employees -> Number of Employees
             else:
                 words.extend(_word(tokens[i]).split())
