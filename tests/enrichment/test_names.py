@@ -222,6 +222,13 @@ def test_predict() -> None:
     assert prediction.description_confidence < 1.0
 
 
+def test_plain_words_and_their_inflections_are_recognised() -> None:
+    scores = predict("catalog_returns", ["cr_refunded_cash", "cr_returning_addr_sk", "cr_purpose"]).column_confidences
+    assert scores == {"cr_refunded_cash": 1.0, "cr_returning_addr_sk": 1.0, "cr_purpose": 1.0}
+    assert predict("t", ["qqzx"]).column_confidences["qqzx"] == 0.4
+    assert abbreviations.COMMON_WORDS and all(w == w.lower() and w.isalpha() for w in abbreviations.COMMON_WORDS)
+
+
 def test_generator_is_a_plain_swappable_function() -> None:
     names = {"mkt": business_name}
     assert names["mkt"]("mkt") == "Market"

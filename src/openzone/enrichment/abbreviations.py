@@ -16,6 +16,43 @@ TECHNICAL_TABLE_WORDS = frozenset(
     | {"hist", "bridge", "lkp", "lookup", "ref", "xref", "agg", "mart"}
 )
 
+# Plain words common in data models that need no expansion; they count as recognised (full confidence).
+COMMON_WORDS = frozenset(
+    """
+    access account action activity actual added address age agreement alias amount annual approval approved
+    area arrival asset assigned attempt audience author available average award balance band base basis
+    begin benefit best bill birth block blocked body bonus booking bound box brand break budget build
+    bundle buy calendar call campaign cancel capacity card care carrier case cash catalog category cause
+    center certified change channel charge check child city claim class clause clean click client close
+    closed closing code collection color comment commission company complete completed condition confirmed
+    consent contact container content contract cost count country county coupon course coverage created
+    creation credit currency current customer cycle daily damage date day deadline debit decision default
+    degree delivery demand department deposit depth description destination detail details device
+    direct discount display distance district division document domain draft due duration early earned
+    education effective email employed employee employees end energy entry environment equity error
+    estimate event exchange expected expiry external factor failed family fee field file final first flag
+    floor following forecast format frequency full fund gender goal grade gross group growth hand head
+    height high history hold holiday home hour hours household image impact income index industry initial
+    inside interest internal inventory issue item job key kind label language last late latest launch
+    lead left legal length level license limit line link list loan local location lock login loss low
+    main manager margin marital market match maximum meal member message method middle minimum minute
+    mode model month name net network next note notice number object offer office offset online open
+    opening option order origin original other outside owner page paid parent partner party payment
+    peak pending percent percentage period phone place plan platform point policy position postal
+    potential premium press price primary priority private process product profile profit program
+    project promotion public purchase purpose quality quantity quarter question radio range rank rate
+    rating reason received record reference region regular release remote rent repair report request
+    required reserve response result retail return revenue review reward risk role room round rule
+    salary sale sales same sample saving scale schedule score search season second section sector
+    segment sent sequence serial service session setting share shift ship shipping short signal size
+    skill source space special speed staff stage standard start state statement status step stock
+    store street style subject suite summary supplier supply support surrogate table target task tax
+    team term territory test text ticket tier time title today total town trade training transaction
+    transfer travel trend trial type unit units update upper usage user valid value vehicle vendor
+    version view visit volume warehouse warranty web week weekend weight wholesale width work year zone
+    """.split()
+)
+
 # Multi-token abbreviations, matched before single tokens (longest first).
 PHRASES: dict[tuple[str, ...], str] = {
     ("sq", "ft"): "Square Feet",

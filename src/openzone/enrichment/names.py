@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from openzone.enrichment.abbreviations import (
     ABBREVIATIONS,
+    COMMON_WORDS,
     MINOR_WORDS,
     NUMBER_WORDS,
     PHRASES,
@@ -84,16 +85,22 @@ def split_identifier(technical: str) -> list[str]:
     return tokens
 
 
+def _stems(low: str) -> list[str]:
+    """The word itself and plain English stems of it (refunded -> refund, returning -> return)."""
+    stems = [low]
+    for suffix in ("s", "es", "ed", "d", "ing", "er", "ion"):
+        if low.endswith(suffix) and len(low) - len(suffix) >= 3:
+            stem = low[: -len(suffix)]
+            stems += [stem, stem + "e"]
+    return stems
+
+
 def _known(token: str) -> bool:
-    """Whether a token is an abbreviation, a dictionary word (or its plural), a number or a small word."""
+    """Whether a token is an abbreviation, a known word (or a plain inflection of one), a number or a small word."""
     low = token.lower()
-    return (
-        low in ABBREVIATIONS
-        or low in _VOCABULARY
-        or low in MINOR_WORDS
-        or token.isdigit()
-        or (low.endswith("s") and low[:-1] in _VOCABULARY)
-    )
+    if low in ABBREVIATIONS or low in MINOR_WORDS or token.isdigit():
+        return True
+    return any(stem in _VOCABULARY or stem in COMMON_WORDS for stem in _stems(low))
 
 
 def _word(token: str) -> str:
