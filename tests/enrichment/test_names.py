@@ -222,6 +222,31 @@ def test_predict() -> None:
     assert prediction.description_confidence < 1.0
 
 
+@pytest.mark.parametrize(
+    ("technical", "context", "expected"),
+    [
+        ("orderdate", (), "Order Date"),
+        ("acctbal", (), "Account Balance"),
+        ("userid", (), "User ID"),
+        ("createdAt", (), "Created At"),
+        ("breakfast", (), "Breakfast"),  # a known word is never split
+        ("o_orderdate", ("orders",), "Order Date"),
+        ("o_custkey", ("orders",), "Order Customer Key"),
+        ("c_custkey", ("customer",), "Customer Key"),
+        ("l_shipdate", ("lineitem",), "Line Item Ship Date"),
+        ("ps_availqty", ("partsupp",), "Part Supplier Available Quantity"),
+    ],
+)
+def test_run_together_words_and_plural_tables(technical: str, context: tuple[str, ...], expected: str) -> None:
+    assert business_name(technical, context) == expected
+
+
+def test_split_words_lower_confidence() -> None:
+    scores = predict("orders", ["o_orderdate", "o_comment"]).column_confidences
+    assert 0.5 < scores["o_orderdate"] < 1.0
+    assert scores["o_comment"] == 1.0
+
+
 def test_plain_words_and_their_inflections_are_recognised() -> None:
     scores = predict("catalog_returns", ["cr_refunded_cash", "cr_returning_addr_sk", "cr_purpose"]).column_confidences
     assert scores == {"cr_refunded_cash": 1.0, "cr_returning_addr_sk": 1.0, "cr_purpose": 1.0}

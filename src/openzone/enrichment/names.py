@@ -16,8 +16,12 @@ Choices, made once and applied everywhere:
   `c_customer_sk` -> "Customer Surrogate Key", `ss_sales_price` -> "Store Sales Price",
   `cd_demo_sk` (in customer_demographics) -> "Customer Demographics Surrogate Key".
 * Adjacent repeated words collapse (`zip_code` -> "ZIP Code", not "ZIP Code Code"); small words
-  (of, on, and, ...) are lower-case unless first, while dictionary phrases keep their own case
-  ("Ship To"); `num_employees` -> "Number of Employees".
+  (of, on, and, ...) are lower-case unless first or last ("Updated At"), while dictionary phrases
+  keep their own case ("Ship To"); `num_employees` -> "Number of Employees".
+* Run-together words are split into the fewest known words when the whole token is unknown
+  (`orderdate` -> "Order Date", `acctbal` -> "Account Balance"), at a lower confidence.
+* A one-word plural table names its rows in the singular: `o_orderdate` in `orders` -> "Order Date";
+  multi-word names stay as they are ("Store Sales").
 
 The generator is a plain function: callers that want an LLM refinement wrap or replace it.
 """
@@ -103,6 +107,50 @@ def _known(token: str) -> bool:
     return any(stem in _VOCABULARY or stem in COMMON_WORDS for stem in _stems(low))
 
 
+_PIECES = frozenset(
+    w for w in (*_VOCABULARY, *COMMON_WORDS, *ABBREVIATIONS) if len(w) >= 3 and w.isalpha() and w not in MINOR_WORDS
+) | {"id", "no", "cd", "dt", "ts", "at", "by", "is", "on"}  # short pieces common in run-together names
+_SEGMENTED_WEIGHT = 0.8  # a run-together token split into known words (orderdate -> order date)
+
+
+def _segment(low: str) -> list[str] | None:
+    """Split a run-together lower-case token into the fewest known words (acctbal -> acct bal), or None."""
+    if len(low) < 5 or not low.isalpha() or _known(low):
+        return None
+    best: list[list[str] | None] = [None] * (len(low) + 1)
+    best[0] = []
+    for end in range(1, len(low) + 1):
+        for start in range(max(0, end - 20), end - 1):
+            piece = low[start:end]
+            head = best[start]
+            if head is None or piece not in _PIECES:
+                continue
+            candidate = [*head, piece]
+            current = best[end]
+            # fewest pieces; on a tie, the split whose first pieces are longest
+            if current is None or (len(candidate), [-len(p) for p in candidate]) < (
+                len(current),
+                [-len(p) for p in current],
+            ):
+                best[end] = candidate
+    pieces = best[len(low)]
+    return pieces if pieces and len(pieces) >= 2 else None
+
+
+def _tokens(technical: str) -> tuple[list[str], list[bool]]:
+    """Identifier tokens with run-together words split, and whether each token came from such a split."""
+    raw = split_identifier(technical)
+    if not any(ch.islower() for ch in technical):
+        raw = [t.lower() for t in raw]  # ORDER_TS: capitals say nothing about acronyms
+    tokens: list[str] = []
+    split: list[bool] = []
+    for token in raw:
+        pieces = _segment(token.lower()) if token.islower() else None
+        tokens.extend(pieces or [token])
+        split.extend([pieces is not None] * len(pieces or [token]))
+    return tokens, split
+
+
 def _word(token: str) -> str:
     """Expand one token: dictionary entry, else number, else kept acronym, else title case."""
     low = token.lower()
@@ -141,22 +189,36 @@ def _expand(tokens: Sequence[str]) -> list[str]:
 
 
 def _finish(words: list[str]) -> str:
-    """Collapse adjacent repeated words, capitalise the first word, and join."""
+    """Collapse adjacent repeated words, capitalise the first and last words, and join."""
     out: list[str] = []
     for word in words:
         if out and word.lower() == out[-1].lower() and word.isalpha():
             continue
         out.append(word)
-    if out:
-        out[0] = out[0][:1].upper() + out[0][1:]
+    for i in {0, len(out) - 1} if out else ():  # first and last words are capitalised, small or not
+        if out[i].islower():
+            out[i] = out[i][:1].upper() + out[i][1:]
     return " ".join(out)
 
 
+def _singular(word: str) -> str:
+    """A plain English singular of a plural word (orders -> order, categories -> category)."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
+        return word[:-1]
+    return word
+
+
 def _table_words(table: str) -> list[str]:
-    """The meaningful tokens of a table name (technical words such as dim/fact dropped)."""
-    tokens = [t.lower() for t in split_identifier(table.rsplit(".", 1)[-1])]
-    kept = [t for t in tokens if t not in TECHNICAL_TABLE_WORDS]
-    return kept or tokens
+    """The meaningful tokens of a table name (technical words such as dim/fact dropped, run-together words split)."""
+    tokens = [t.lower() for t in _tokens(table.rsplit(".", 1)[-1])[0]]
+    kept = [t for t in tokens if t not in TECHNICAL_TABLE_WORDS] or tokens
+    if len(kept) == 1:  # a one-word plural table names its rows in the singular: orders -> "Order Date"
+        kept = [_singular(kept[0])]
+    return kept
 
 
 def _covers(prefix: str, words: Sequence[str]) -> bool:
@@ -209,28 +271,24 @@ def _overlap(rest: Sequence[str], table_words: Sequence[str]) -> int:
 
 def _name(technical: str, table_words: Sequence[str] | None) -> tuple[str, float]:
     """Business name and confidence of one identifier; `table_words` set when its first token is a table prefix."""
-    tokens = split_identifier(technical)
+    tokens, split = _tokens(technical)
     if not tokens:
         return "", 0.0
-    if not any(ch.islower() for ch in technical):
-        tokens = [t.lower() for t in tokens]  # ORDER_TS: capitals say nothing about acronyms
+    weights = [_SEGMENTED_WEIGHT if was_split else 1.0 if _known(t) else _UNKNOWN_WEIGHT for t, was_split in zip(tokens, split)]
     if table_words is None or len(tokens) < 2:
-        words = _expand(tokens)
-        score = sum(1.0 if _known(t) else _UNKNOWN_WEIGHT for t in tokens) / len(tokens)
-        return _finish(words), round(score, 3)
+        return _finish(_expand(tokens)), round(sum(weights) / len(weights), 3)
     rest = tokens[1:]
     overlap = _overlap(rest, table_words)
     words = _expand(list(table_words)) + _expand(rest[overlap:])
-    scored = [*table_words, *rest[overlap:]]
-    score = sum(1.0 if _known(t) else _UNKNOWN_WEIGHT for t in scored) / len(scored)
-    return _finish(words), round(score, 3)
+    scored = [1.0] * len(table_words) + weights[1 + overlap :]
+    return _finish(words), round(sum(scored) / len(scored), 3)
 
 
 def business_name(technical: str, context: Sequence[str] = ()) -> str:
     """Return the business name of a technical identifier; `context` holds table names that may explain a prefix."""
     if not technical:
         return ""
-    tokens = split_identifier(technical)
+    tokens = _tokens(technical)[0]
     for table in context:
         words = _table_words(table)
         if len(tokens) >= 2 and _is_table_prefix(tokens[0], words):
@@ -240,7 +298,7 @@ def business_name(technical: str, context: Sequence[str] = ()) -> str:
 
 def _shared_prefix(table: str, columns: Sequence[str]) -> str | None:
     """The first token most columns share, when it abbreviates the table; else None."""
-    firsts = [toks[0].lower() for toks in map(split_identifier, columns) if len(toks) >= 2]
+    firsts = [toks[0].lower() for toks in (_tokens(c)[0] for c in columns) if len(toks) >= 2]
     if len(firsts) < 2:
         return None
     best = max(sorted(set(firsts)), key=firsts.count)
@@ -255,7 +313,7 @@ def _column_names(table: str, columns: Sequence[str]) -> dict[str, tuple[str, fl
     shared = _shared_prefix(table, columns)
     out: dict[str, tuple[str, float]] = {}
     for column in columns:
-        tokens = split_identifier(column)
+        tokens = _tokens(column)[0]
         prefixed = len(tokens) >= 2 and (
             tokens[0].lower() == shared or (shared is None and _is_table_prefix(tokens[0], words))
         )
@@ -265,7 +323,7 @@ def _column_names(table: str, columns: Sequence[str]) -> dict[str, tuple[str, fl
 
 def _short_name(table: str, column: str, shared: str | None) -> str:
     """A column's name for a sentence: no table prefix, no trailing key/ID tokens."""
-    tokens = split_identifier(column)
+    tokens = _tokens(column)[0]
     words = _table_words(table)
     if len(tokens) >= 2 and (tokens[0].lower() == shared or _is_table_prefix(tokens[0], words)):
         tokens = tokens[1:]
