@@ -165,7 +165,8 @@ def test_dictionary_has_no_duplicate_keys() -> None:
 
 
 @pytest.mark.parametrize(
-    "key", ["qty", "amt", "mth", "mkt", "cust", "sk", "ctlg", "sld", "addr", "dt", "ts", "desc", "num", "no", "nbr", "pct"]
+    "key",
+    ["qty", "amt", "mth", "mkt", "cust", "sk", "ctlg", "sld", "addr", "dt", "ts", "desc", "num", "no", "nbr", "pct"],
 )
 def test_brief_abbreviations_present(key: str) -> None:
     assert key in ABBREVIATIONS
@@ -201,6 +202,8 @@ def test_describe_table() -> None:
         "Date Dimension: 3 columns including Date and Year."
     )
     assert describe_table("orders", ["id"]) == "Orders: 1 column."
+    assert describe_table("sales_db.orders", ["amt"]) == "Orders: 1 column including Amount."
+    assert predict("sales_db.orders", ["amt"]).table_name == "Orders"
     assert describe_table("orders", ["order_id", "amt"]) == "Orders: 2 columns including Order and Amount."
 
 

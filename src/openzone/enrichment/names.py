@@ -274,7 +274,9 @@ def _name(technical: str, table_words: Sequence[str] | None) -> tuple[str, float
     tokens, split = _tokens(technical)
     if not tokens:
         return "", 0.0
-    weights = [_SEGMENTED_WEIGHT if was_split else 1.0 if _known(t) else _UNKNOWN_WEIGHT for t, was_split in zip(tokens, split)]
+    weights = [
+        _SEGMENTED_WEIGHT if was_split else 1.0 if _known(t) else _UNKNOWN_WEIGHT for t, was_split in zip(tokens, split)
+    ]
     if table_words is None or len(tokens) < 2:
         return _finish(_expand(tokens)), round(sum(weights) / len(weights), 3)
     rest = tokens[1:]
@@ -307,25 +309,29 @@ def _shared_prefix(table: str, columns: Sequence[str]) -> str | None:
     return best if _is_table_prefix(best, _table_words(table), loose=True) else None
 
 
+def _prefixed(tokens: Sequence[str], words: Sequence[str], shared: str | None) -> bool:
+    """Whether a column's first token is its table's prefix: the shared one if the table has one, else by shape."""
+    if len(tokens) < 2:
+        return False
+    if shared is not None:
+        return tokens[0].lower() == shared
+    return _is_table_prefix(tokens[0], words)
+
+
 def _column_names(table: str, columns: Sequence[str]) -> dict[str, tuple[str, float]]:
     """Business name and confidence of every column, using the table's shared prefix when there is one."""
     words = _table_words(table)
     shared = _shared_prefix(table, columns)
-    out: dict[str, tuple[str, float]] = {}
-    for column in columns:
-        tokens = _tokens(column)[0]
-        prefixed = len(tokens) >= 2 and (
-            tokens[0].lower() == shared or (shared is None and _is_table_prefix(tokens[0], words))
-        )
-        out[column] = _name(column, words if prefixed else None)
-    return out
+    return {
+        column: _name(column, words if _prefixed(_tokens(column)[0], words, shared) else None) for column in columns
+    }
 
 
 def _short_name(table: str, column: str, shared: str | None) -> str:
     """A column's name for a sentence: no table prefix, no trailing key/ID tokens."""
     tokens = _tokens(column)[0]
     words = _table_words(table)
-    if len(tokens) >= 2 and (tokens[0].lower() == shared or _is_table_prefix(tokens[0], words)):
+    if _prefixed(tokens, words, shared):
         tokens = tokens[1:]
         own = tokens[_overlap(tokens, words) :]
         if own and all(t.lower() in _KEY_TOKENS for t in own):
@@ -339,7 +345,7 @@ def _short_name(table: str, column: str, shared: str | None) -> str:
 
 def describe_table(table: str, columns: Sequence[str]) -> str:
     """Return a one-sentence factual description of a table from its columns' business names."""
-    title = business_name(table) or "Unnamed table"
+    title = _name(table.rsplit(".", 1)[-1], None)[0] or "Unnamed table"
     if not columns:
         return f"{title}: a table with no columns."
     shared = _shared_prefix(table, columns)
