@@ -16,7 +16,7 @@ Choices, made once and applied everywhere:
   `c_customer_sk` -> "Customer Surrogate Key", `ss_sales_price` -> "Store Sales Price",
   `cd_demo_sk` (in customer_demographics) -> "Customer Demographics Surrogate Key".
 * A first token counts as a table prefix when it is the table's initials (`ss`, `cd`), its first
-  letter (`d` in date_dim) or a short start of a one-word table (`inv`); `predict` also accepts
+  letter (`d` in date_dim) or a clipped first word (`inv` for inventory); `predict` also accepts
   a whole first word (`web_` in web_site) when most columns share it. `business_name` alone never
   does (`customer_id` in customer_address stays "Customer ID").
 * Adjacent repeated words collapse (`zip_code` -> "ZIP Code", not "ZIP Code Code"); small words
