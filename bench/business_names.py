@@ -37,14 +37,10 @@ def tpcds_columns() -> list[tuple[str, str]] | None:
     from openzone.lake import extensions
     from openzone.lake.extensions import duckdb_config, prepare_extension_dir
 
-    source = extensions._wheel_file("tpcds", f"v{duckdb.__version__}")
-    if source is None:
+    if extensions._wheel_file("tpcds", f"v{duckdb.__version__}") is None:
         return None
     with tempfile.TemporaryDirectory() as tmp:
         base = prepare_extension_dir(Path(tmp))
-        link = base / f"v{duckdb.__version__}" / extensions._platform() / "tpcds.duckdb_extension"
-        link.unlink(missing_ok=True)
-        link.symlink_to(source)
         with duckdb.connect(config=duckdb_config(base)) as con:
             con.execute("LOAD tpcds")
             con.execute("CALL dsdgen(sf=0)")

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 # The extensions the lake and query service need; iceberg reads its manifests with avro.
-EXTENSIONS = ("iceberg", "avro", "tpch", "httpfs")
+EXTENSIONS = ("iceberg", "avro", "tpch", "tpcds", "httpfs")
 
 
 @lru_cache(maxsize=1)
