@@ -1,0 +1,141 @@
+"""Relevance of catalog entries to a search query: the order the catalog search returns.
+
+The score is built so that, in this order of importance:
+
+1. an entry whose name *is* the query (normalised: "Customer Orders" == `customer_orders`, and
+   `mkt_loss` == "market loss") comes first;
+2. coverage decides: the fraction of the query's word groups found anywhere in the entry, so a query
+   with one word the best entry lacks still finds it, above entries that match fewer words;
+3. then where the words were found (name > columns and glossary terms > description and form text),
+   how much of the name the query covers (a short exact-ish name beats a long one that merely contains
+   the words), and an exact column or glossary-term match.
+
+A quoted phrase is a requirement: an entry without it scores 0 and `rank` leaves it out.
+The database narrows candidates with `text.fts5_query`/`text.tsquery`; `rank` orders them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from openzone.search.text import Query, identifier_tokens, index_terms, parse_query, stem
+
+# Where a word is found says how central it is to the entry.
+NAME_WEIGHT = 1.0
+COLUMN_WEIGHT = 0.6
+GLOSSARY_WEIGHT = 0.6
+DESCRIPTION_WEIGHT = 0.35
+FORM_WEIGHT = 0.3
+
+_EXACT = 1000.0  # above any coverage score
+_COVERAGE = 100.0  # one group of at most MAX_GROUPS (64) is worth more than every tie-breaker together
+
+
+@dataclass(frozen=True)
+class Document:
+    """A catalog entry as search sees it; `key` is the caller's id and plays no part in the score."""
+
+    name: str = ""
+    technical_name: str = ""
+    description: str = ""
+    columns: Sequence[str] = ()
+    glossary_terms: Sequence[str] = ()
+    form_text: str = ""
+    key: Any = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class _Field:
+    weight: float
+    terms: frozenset[str]  # index terms: what free term groups match
+    tokens: tuple[str, ...]  # identifier tokens: what phrases match
+
+
+def _field(text: str, weight: float, context: Sequence[str] = ()) -> _Field:
+    return _Field(weight, frozenset(index_terms(text, context)), tuple(identifier_tokens(text)))
+
+
+def _as_document(doc: Document | Mapping[str, Any]) -> Document:
+    if isinstance(doc, Document):
+        return doc
+    keys = ("name", "technical_name", "description", "columns", "glossary_terms", "form_text", "key")
+    return Document(**{k: doc[k] for k in keys if doc.get(k) is not None})
+
+
+def _fields(doc: Document) -> list[_Field]:
+    """Every searchable value of the entry with its weight (each column and term is its own value)."""
+    table = [doc.technical_name] if doc.technical_name else []
+    out = [_field(doc.name, NAME_WEIGHT), _field(doc.technical_name, NAME_WEIGHT)]
+    # The table name explains column prefixes (ss_ in store_sales) to the business-name generator.
+    out += [_field(column, COLUMN_WEIGHT, table) for column in doc.columns]
+    out += [_field(term, GLOSSARY_WEIGHT) for term in doc.glossary_terms]
+    out += [_field(doc.description, DESCRIPTION_WEIGHT), _field(doc.form_text, FORM_WEIGHT)]
+    return [f for f in out if f.tokens]
+
+
+def _canonical(text: str) -> tuple[str, ...]:
+    """A name reduced for equality: tokens stemmed, abbreviations read out (`mkt_loss` == "market loss")."""
+    words: list[str] = []
+    for token in identifier_tokens(text):
+        expanded = index_terms(token)
+        # index_terms(token) is [token, stem?, expansion...]: the expansion, when there is one, is the reading.
+        rest = [t for t in expanded[1:] if t != stem(token)]
+        words += rest or [stem(token)]
+    return tuple(words)
+
+
+def _group_matches(group: Sequence[tuple[str, ...]], terms: frozenset[str]) -> bool:
+    return any(all(word in terms for word in alt) for alt in group)
+
+
+def _has_phrase(tokens: Sequence[str], phrase: Sequence[str]) -> bool:
+    n = len(phrase)
+    return any(tuple(tokens[i : i + n]) == tuple(phrase) for i in range(len(tokens) - n + 1))
+
+
+def _name_cover(query: Query, f: _Field) -> float:
+    """The fraction of a name's words the query accounts for (1.0: the query says the whole name)."""
+    words = {stem(t) for t in f.tokens}
+    wanted = {w for group in query.groups for alt in group for w in alt}
+    wanted |= {stem(w) for phrase in query.phrases for w in phrase}
+    # A name word also counts when the query names its expansion (mkt <- "market").
+    hit = sum(1 for w in words if w in wanted or set(index_terms(w)) & wanted)
+    return hit / len(words) if words else 0.0
+
+
+def score(query: Query | str, doc: Document | Mapping[str, Any]) -> float:
+    """How well `doc` answers `query`: 0 when it does not match at all, higher is better."""
+    q = query if isinstance(query, Query) else parse_query(query)
+    d = _as_document(doc)
+    if q.empty:
+        return 0.0
+    fields = _fields(d)
+    if not all(any(_has_phrase(f.tokens, phrase) for f in fields) for phrase in q.phrases):
+        return 0.0  # quoted text is a requirement
+    best = [max((f.weight for f in fields if _group_matches(g, f.terms)), default=0.0) for g in q.groups]
+    matched = sum(1 for b in best if b > 0)
+    if q.groups and not matched and not q.phrases:
+        return 0.0
+    coverage = matched / len(q.groups) if q.groups else 1.0
+    placement = sum(best) / len(q.groups) if q.groups else 1.0
+    names = [f for f in (_field(d.name, NAME_WEIGHT), _field(d.technical_name, NAME_WEIGHT)) if f.tokens]
+    cover = max((_name_cover(q, f) for f in names), default=0.0)
+    wanted = _canonical(q.text)
+    exact_name = bool(wanted) and any(_canonical(n) == wanted for n in (d.name, d.technical_name) if n)
+    exact_other = bool(wanted) and any(_canonical(v) == wanted for v in (*d.columns, *d.glossary_terms))
+    in_name = bool(q.phrases) and any(_has_phrase(f.tokens, p) for f in names for p in q.phrases)
+    # Tie-breakers, together below 1 so that they never outweigh one more covered group.
+    tie = 0.45 * placement + 0.3 * cover + 0.15 * exact_other + 0.09 * in_name
+    return _EXACT * exact_name + _COVERAGE * coverage + tie
+
+
+def rank(query: Query | str, docs: Iterable[Any]) -> list[Any]:
+    """The matching docs, best first; equal scores keep their input order (so a caller's tie order holds)."""
+    q = query if isinstance(query, Query) else parse_query(query)
+    items = list(docs)
+    if q.empty:
+        return items  # nothing to rank by: the caller's order stands
+    scored = [(score(q, doc), i, doc) for i, doc in enumerate(items)]
+    return [doc for s, _, doc in sorted((t for t in scored if t[0] > 0), key=lambda t: (-t[0], t[1]))]
