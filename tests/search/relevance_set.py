@@ -194,6 +194,8 @@ QUERIES = [
     ("foreign exchange rates", "fx_rates_daily", "business"),
     ("card transactions", "credit_card_txn", "business"),
     ("quantity on hand", "inventory", "business"),
+    ("warehouse square feet", "warehouse", "business"),
+    ("orders by customer", "customer_orders", "business"),
     # exact names, business or technical
     ("Customer Orders", "customer_orders", "exact"),
     ("customer_orders", "customer_orders", "exact"),
@@ -205,16 +207,20 @@ QUERIES = [
     ("Nation", "tpch.nation", "exact"),
     ("mkt_loss_mth_table", "mkt_loss_mth_table", "exact"),
     ("Return Reason", "reason", "exact"),
+    ("TPC-H Orders", "tpch.orders", "exact"),
+    ("mkt loss mth", "mkt_loss_mth_table", "abbreviation"),
     # camelCase and PascalCase queries
     ("customerLifetimeValue", "customer_lifetime_value", "camel"),
     ("loyaltyPoints", "loyalty_points_ledger", "camel"),
     ("HouseholdDemographics", "household_demographics", "camel"),
     ("ShipMode", "ship_mode", "camel"),
+    ("orderTotalAmt", "customer_orders", "camel"),
     # one query word missing from the best entry
     ("customer churn probability forecast", "churn_risk_scores", "missing"),
     ("fx rate euro", "fx_rates_daily", "missing"),
     ("vendor payments wire transfer", "ap_vendor_payments", "missing"),
     ("household income band vehicles", "household_demographics", "missing"),
+    ("store sales net profit margin", "store_sales", "missing"),
     # quoted phrases
     ('"store returns"', "store_returns", "phrase"),
     ('"general ledger" entries', "gl_journal_entries", "phrase"),
@@ -227,6 +233,9 @@ QUERIES = [
     ("market segment", "tpch.customer", "column"),
     ("churn_prob", "churn_risk_scores", "column"),
     ("return amount", "store_returns", "column"),
+    ("customer birth year", "customer", "column"),
+    ("item brand", "item", "column"),
+    ("employee bonus", "employee_payroll", "column"),
     # glossary terms
     ("Gross Margin", "pnl_monthly_by_region", "glossary"),
     ("Days Sales Outstanding", "ar_invoice_aging", "glossary"),
@@ -240,4 +249,5 @@ QUERIES = [
     ("fraud alert", "fraud_alerts", "plural"),
     # form text
     ("bloomberg", "fx_rates_daily", "form"),
+    ("PCI data", "credit_card_txn", "form"),
 ]

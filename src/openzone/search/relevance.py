@@ -123,7 +123,9 @@ def score(query: Query | str, doc: Document | Mapping[str, Any]) -> float:
     names = [f for f in (_field(d.name, NAME_WEIGHT), _field(d.technical_name, NAME_WEIGHT)) if f.tokens]
     cover = max((_name_cover(q, f) for f in names), default=0.0)
     wanted = _canonical(q.text)
-    exact_name = bool(wanted) and any(_canonical(n) == wanted for n in (d.name, d.technical_name) if n)
+    # A technical name counts with and without its schema (finance.mkt_loss == "mkt_loss").
+    own = (d.name, d.technical_name, d.technical_name.rsplit(".", 1)[-1])
+    exact_name = bool(wanted) and any(_canonical(n) == wanted for n in own if n)
     exact_other = bool(wanted) and any(_canonical(v) == wanted for v in (*d.columns, *d.glossary_terms))
     in_name = bool(q.phrases) and any(_has_phrase(f.tokens, p) for f in names for p in q.phrases)
     # Tie-breakers, together below 1 so that they never outweigh one more covered group.
