@@ -106,6 +106,7 @@ def test_identifier_tokens(text, tokens):
         ("sales", "sale"),
         ("status", "status"),
         ("analysis", "analysis"),
+        ("metrics", "metric"),
         ("series", "series"),
         ("ids", "ids"),  # three letters or fewer: too short to tell
         ("sk", "sk"),
@@ -256,3 +257,19 @@ def test_tsquery_matches(pg):
 def test_tsquery_never_breaks(pg, text):
     pg.execute("SELECT to_tsvector('simple', %s) @@ to_tsquery('simple', %s)",
                ("customer orders near and not", tsquery(text))).fetchone()
+
+
+def _biggest_query():
+    words = " ".join(f"word{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(200))
+    phrases = " ".join(f'"p{chr(97 + i % 26)}{chr(97 + i // 26)} q r"' for i in range(200))
+    return parse_query(f"{words} {phrases} mkt sk")
+
+
+def test_the_biggest_query_runs_in_fts5(fts):
+    q = _biggest_query()
+    assert len(q.groups) == MAX_GROUPS and len(q.phrases) == MAX_GROUPS
+    fts.execute("SELECT count(*) FROM docs WHERE docs MATCH ?", (fts5_query(q),)).fetchone()
+
+
+def test_the_biggest_query_runs_in_postgres(pg):
+    pg.execute("SELECT to_tsvector('simple', 'x') @@ to_tsquery('simple', %s)", (tsquery(_biggest_query()),))

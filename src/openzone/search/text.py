@@ -35,7 +35,7 @@ MAX_TOKEN = 64  # longer "words" are noise (hashes, pasted blobs) and PostgreSQL
 
 _MAX_PHRASE = max(len(key) for key in PHRASES)
 # Plurals that end in s but are not plurals of an s-less word (status, analysis, address, series).
-_KEEP_S = ("ss", "us", "is", "ous", "ics")
+_KEEP_S = ("ss", "us", "is")
 _INVARIANT = frozenset({"series", "species", "news", "means", "does"})
 
 
