@@ -148,7 +148,10 @@ def test_parse_query_groups_each_word_with_its_alternatives():
     assert q.terms == ["market", "loss"] and q.phrases == []
     q = parse_query("mkt Orders")
     assert q.terms == ["mkt", "order"]
-    assert q.groups == [[("mkt",), ("market",)], [("order",)]]
+    assert q.groups[0] == [("mkt",), ("market",)]
+    assert q.groups[1][0] == ("order",) and ("ord",) in q.groups[1]
+    assert {("market",), ("mkt",)} <= set(parse_query("market").groups[0])  # both ways
+    assert ("surrogate", "key") in parse_query("sk").groups[0]  # all words of a longer reading
     assert parse_query("customerID").terms == ["customer", "id"]
 
 
@@ -273,3 +276,8 @@ def test_the_biggest_query_runs_in_fts5(fts):
 
 def test_the_biggest_query_runs_in_postgres(pg):
     pg.execute("SELECT to_tsvector('simple', 'x') @@ to_tsquery('simple', %s)", (tsquery(_biggest_query()),))
+
+
+def test_business_words_find_rows_indexed_from_plain_tokens(fts):
+    fts.execute("INSERT INTO docs VALUES ('cust_ord_tbl', 'x')")  # no index_terms: as an older index might hold
+    assert _fts_names(fts, "customer order") == ["customer", "store", "customer", "cust"]

@@ -12,8 +12,8 @@ Choices, made once:
   (the business-name generator's `split_identifier`), then lower-cased.
 * A plural is reduced by a small suffix stripper (`stem`) at index *and* query time.
 * Known abbreviations are expanded at index time from the enrichment dictionary (`mkt` -> `market`), so a
-  document named `mkt_loss` is found by "mkt" and by "market"; a query word that is itself an
-  abbreviation also looks for its expansion (`mkt` finds a description saying "market").
+  document named `mkt_loss` is found by "mkt" and by "market"; a query word also looks for its
+  expansion (`mkt` finds a description saying "market") and for its abbreviations ("market" -> `mkt`).
 * `index_terms` lists the document's plain tokens first, in order and unstemmed, and only then the
   stems and expansions; so a quoted phrase matches the plain tokens adjacently (exact phrases), while
   free terms match anywhere.
@@ -137,15 +137,30 @@ def index_terms(text: str, context: Sequence[str] = ()) -> list[str]:
     return list(_index_terms(text or "", tuple(context)))
 
 
+def _reverse_abbreviations() -> dict[str, tuple[str, ...]]:
+    """Word -> the single-token abbreviations that stand for it (market -> mkt, mkts, mrkt)."""
+    out: dict[str, list[str]] = {}
+    for abbr, full in ABBREVIATIONS.items():
+        words = [stem(w) for w in identifier_tokens(full)]
+        if len(words) == 1 and words[0] != stem(abbr) and abbr.isalnum():
+            out.setdefault(words[0], []).append(abbr)
+    return {word: tuple(abbrs) for word, abbrs in out.items()}
+
+
+# Redundant for text indexed with index_terms (it already holds "market" beside "mkt"), but it keeps
+# finding rows indexed before the dictionary learnt an abbreviation, or indexed from plain tokens.
+_REVERSE = _reverse_abbreviations()
+
 _QUOTED = re.compile(r'"([^"]*)"?')  # an unclosed quote runs to the end of the query
 
 
 def _alternatives(token: str) -> list[tuple[str, ...]]:
-    """The ways one query token can match: its stem, or the words of its expansion."""
+    """The ways one query token can match: its stem, the words of its expansion, or its abbreviations."""
     alts = [(stem(token),)]
     full = _expansion(token)
     if full and full not in alts:
         alts.append(full)
+    alts += [(abbr,) for abbr in _REVERSE.get(stem(token), ()) if (abbr,) not in alts]
     return alts
 
 
