@@ -110,3 +110,11 @@ def test_rank_is_stable_and_drops_non_matches():
     assert [d.key for d in rank("orders", docs)] == [1, 3]
     assert [d.key for d in rank("", docs)] == [1, 2, 3]  # nothing to rank by: input order
     assert score(parse_query("orders"), {"name": "Orders", "columns": ["x"]}) > 0  # mappings work too
+
+
+@pytest.mark.parametrize("text", ['"', '"unclosed', "NEAR(a b)", "*:*", "x AND NOT y", "東京 café", "'; --", "a" * 3000,
+                                  '""""', "of the"])
+def test_any_query_scores_without_error(text):
+    for doc in [*_documents()[:5], Document(), Document(name="of the", columns=["", "__"])]:
+        assert score(text, doc) >= 0
+    rank(text, _documents())

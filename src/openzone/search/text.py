@@ -142,7 +142,8 @@ def _reverse_abbreviations() -> dict[str, tuple[str, ...]]:
     out: dict[str, list[str]] = {}
     for abbr, full in ABBREVIATIONS.items():
         words = [stem(w) for w in identifier_tokens(full)]
-        if len(words) == 1 and words[0] != stem(abbr) and abbr.isalnum():
+        # Only abbreviations that are one token themselves can ever equal an indexed token.
+        if len(words) == 1 and words[0] != stem(abbr) and identifier_tokens(abbr) == [abbr]:
             out.setdefault(words[0], []).append(abbr)
     return {word: tuple(abbrs) for word, abbrs in out.items()}
 
