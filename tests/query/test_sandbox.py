@@ -9,6 +9,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+from openzone.lake.extensions import prepare_extension_dir, signatures_verified, verify_signatures
 from openzone.lake.warehouse import Warehouse
 from openzone.query.sandbox import SandboxOpenError, SandboxPool, SandboxSpec, new_cursor, open_sandbox
 
@@ -232,3 +233,16 @@ def test_pool_is_thread_safe(ext_dir: Path, spec: SandboxSpec) -> None:
     assert not errors
     assert results == [3] * 20
     assert len(pool._open) == 1
+
+
+def test_verified_extensions_skip_the_check_but_nothing_else_can_load(
+    tmp_path: Path, wh: Warehouse, spec: SandboxSpec
+) -> None:
+    ext_dir = verify_signatures(prepare_extension_dir(tmp_path / "verified"))
+    assert signatures_verified(ext_dir) and not signatures_verified(tmp_path / "other")
+    con = open_sandbox(spec, ext_dir)
+    assert con.execute("SELECT current_setting('allow_unsigned_extensions')").fetchone()[0] is True
+    assert con.execute("SELECT count(*) FROM sales.orders").fetchone()[0] > 0
+    for statement in ("LOAD tpch", f"LOAD '{ext_dir}/does-not-matter.duckdb_extension'"):
+        with pytest.raises(duckdb.Error, match="disabled"):
+            con.execute(statement)

@@ -52,6 +52,23 @@ def prepare_extension_dir(base: Path) -> Path:
     return base
 
 
+_VERIFIED: set[str] = set()
+
+
+def verify_signatures(base: Path) -> Path:
+    """LOAD the sandbox's extensions once with DuckDB's signature check, so later opens may skip it."""
+    base = Path(base).resolve()
+    if str(base) not in _VERIFIED:
+        with duckdb.connect(":memory:", config=duckdb_config(base)) as con:
+            con.execute("LOAD iceberg")
+        _VERIFIED.add(str(base))
+    return base
+
+
+def signatures_verified(base: Path) -> bool:
+    return str(Path(base).resolve()) in _VERIFIED
+
+
 def duckdb_config(ext_dir: Path) -> dict[str, str]:
     """Return a DuckDB connect() config that loads extensions only from `ext_dir`, never implicitly."""
     return {

@@ -6,6 +6,7 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -297,7 +298,7 @@ class _PathScrubber:
         return self._uri.sub("<path>", self._pattern.sub("<path>", message))
 
 
-def _duckdb_error(e: duckdb.Error, spec: SandboxSpec, scrub: _PathScrubber) -> QueryError:
+def _duckdb_error(e: duckdb.Error, spec: SandboxSpec, scrub: Callable[[str], str]) -> QueryError:
     """Translate a DuckDB error into a QueryError with a clean message."""
     if isinstance(e, duckdb.OutOfMemoryException):
         return QueryFailed(
@@ -437,7 +438,9 @@ def run_query(
     """Run one statement in a sandbox showing `spec`; CTAS/INSERT may write to `writable_database`."""
     if timeout_s <= 0:
         raise ValueError(f"Invalid time limit {timeout_s!r}")
-    scrub = _PathScrubber(spec, warehouse, ext_dir)
+    def scrub(message: str) -> str:  # built only when an error needs it: it resolves every table path
+        return _PathScrubber(spec, warehouse, ext_dir)(message)
+
     if cancel is not None and cancel.is_set():
         raise QueryCancelled("Query was cancelled")
     try:

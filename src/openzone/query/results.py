@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
 # DuckDB type name -> Athena (Trino) type name.
@@ -74,12 +75,22 @@ def _text(value) -> str:
     return str(value)
 
 
+def _column_text(column: pa.ChunkedArray) -> list[str | None]:
+    """A column as Athena text; Arrow's own cast where its text is Athena's, Python otherwise."""
+    kind = column.type
+    if pa.types.is_integer(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind) \
+            or pa.types.is_date(kind) or pa.types.is_decimal(kind):
+        return pc.cast(column, pa.string()).to_pylist()
+    if pa.types.is_boolean(kind):
+        return pc.if_else(column, "true", "false").to_pylist()
+    return [None if v is None else _text(v) for v in column.to_pylist()]
+
+
 def rows(table: pa.Table) -> list[dict]:
     """Athena Rows: every value as VarCharValue text, NULL as an empty Datum."""
     # Column-wise, not to_pylist(): a result may repeat a column name (SELECT a, a).
-    columns = [column.to_pylist() for column in table.columns]
-    return [{"Data": [{} if v is None else {"VarCharValue": _text(v)} for v in values]}
-            for values in zip(*columns)]
+    columns = [_column_text(column) for column in table.columns]
+    return [{"Data": [{} if v is None else {"VarCharValue": v} for v in values]} for values in zip(*columns)]
 
 
 def header_row(columns: list[tuple[str, str]]) -> dict:

@@ -4,6 +4,7 @@ from openzone.query import results, service
 from openzone.query.models import QueryExecution
 from openzone.wire.pagination import decode_token, encode_token
 from openzone.wire.registry import Call, athena
+from openzone.wire.render import Prerendered
 
 _ERROR_CATEGORY = {"USER": 2, "TIMEOUT": 2, "SYSTEM": 1}
 
@@ -46,7 +47,7 @@ def get_query_results(call: Call, p: dict) -> dict:
                                                  p["QueryExecutionId"], offset, limit)
     columns = [tuple(c) for c in execution.columns or []]
     return {"UpdateCount": execution.update_count or 0,
-            "ResultSet": {"Rows": rows, "ResultSetMetadata": {"ColumnInfo": results.column_info(columns)}},
+            "ResultSet": {"Rows": Prerendered(rows), "ResultSetMetadata": {"ColumnInfo": results.column_info(columns)}},
             "NextToken": encode_token(offset + limit) if more else None}
 
 

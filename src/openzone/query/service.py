@@ -16,7 +16,7 @@ from openzone.errors import ConflictError, NotFoundError, ValidationError
 from openzone.fulfillment import lake as lake_grants
 from openzone.identity.models import User
 from openzone.lake.access import get_warehouse
-from openzone.lake.extensions import prepare_extension_dir
+from openzone.lake.extensions import prepare_extension_dir, verify_signatures
 from openzone.projects import service as projects
 from openzone.projects.models import Environment
 from openzone.query import results
@@ -82,12 +82,15 @@ def shutdown() -> None:
 def _spec(session: Session, settings: Settings, environment: Environment, database: str) -> SandboxSpec:
     """Exactly what this environment may see: its producer tables and the tables granted to it."""
     warehouse = get_warehouse(settings)
+    views = lake_grants.views_of(session, environment.consumer_db)
+    # One catalog query per source database, not one table load per grant.
+    sources = {db: warehouse.list_tables(db) for db in {db for db, _ in views.values()}}
     granted = {}
-    for name, source in lake_grants.views_of(session, environment.consumer_db).items():
-        try:
-            granted[name] = warehouse.table(*source)
-        except LookupError:  # the producer dropped the table; the grant shows nothing rather than failing
-            log.warning("granted table %s.%s no longer exists", *source)
+    for name, (source_db, source_table) in views.items():
+        if source_table in sources[source_db]:
+            granted[name] = sources[source_db][source_table]
+        else:  # the producer dropped the table; the grant shows nothing rather than failing
+            log.warning("granted table %s.%s no longer exists", source_db, source_table)
     return SandboxSpec(databases={environment.producer_db: warehouse.list_tables(environment.producer_db),
                                   environment.consumer_db: granted},
                        default_database=database, memory_limit=settings.query_memory_limit,
@@ -129,7 +132,7 @@ def _prepare(settings: Settings, execution_id: str) -> tuple[SandboxSpec, str, s
 
 @lru_cache(maxsize=4)
 def _extension_dir(path: str) -> Path:
-    return prepare_extension_dir(Path(path))
+    return verify_signatures(prepare_extension_dir(Path(path)))
 
 
 def _execute(settings: Settings, execution_id: str, spec: SandboxSpec, sql: str, producer_db: str,

@@ -8,10 +8,16 @@ from openzone.errors import InternalError
 from openzone.wire.timestamps import to_epoch, to_iso
 
 
+class Prerendered(list):
+    """A list its producer already built in the wire's JSON form (large result pages skip the walk)."""
+
+
 def render(shape: Shape | None, value):
     """A JSON-ready value for `shape`; unknown members or a broken union are a server bug."""
     if shape is None or value is None:
         return None
+    if isinstance(value, Prerendered):
+        return list(value)
     kind = shape.type_name
     if kind == "structure":
         return _render_structure(shape, value)
