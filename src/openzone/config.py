@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     query_memory_limit: str = "2GB"
     query_threads: int = 2
     query_concurrency: int = 4
+    # GetQueryExecution on an unfinished query waits up to this long for it to finish (long poll).
+    query_status_wait_seconds: float = 0.25
 
     @cached_property
     def data_path(self) -> Path:

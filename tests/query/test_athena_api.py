@@ -185,3 +185,24 @@ def test_client_request_token_returns_the_same_query(world):
     again = world.consumer.athena.start_query_execution(QueryString="SELECT 7", WorkGroup=env,
                                                         ClientRequestToken="token-" + "x" * 32)
     assert again["QueryExecutionId"] == first["QueryExecutionId"]
+
+
+def test_get_query_execution_answers_as_soon_as_a_query_ends(server, world, monkeypatch):
+    monkeypatch.setattr(server.settings, "query_status_wait_seconds", 10.0)
+    qid = start(world.consumer, world.analytics_env["id"], "SELECT 42")
+    began = time.monotonic()
+    # One call, no client polling: the server holds it until the query has finished.
+    assert state_of(world.consumer, qid)["State"] == "SUCCEEDED"
+    assert time.monotonic() - began < 9
+
+
+def test_get_query_execution_of_a_running_query_returns_after_the_wait(server, world, monkeypatch):
+    monkeypatch.setattr(server.settings, "query_status_wait_seconds", 0.3)
+    qid = start(world.consumer, world.analytics_env["id"], RUNAWAY)
+    try:
+        wait_for(lambda: state_of(world.consumer, qid)["State"] == "RUNNING")
+        began = time.monotonic()
+        assert state_of(world.consumer, qid)["State"] == "RUNNING"
+        assert 0.25 <= time.monotonic() - began < 5
+    finally:
+        world.consumer.athena.stop_query_execution(QueryExecutionId=qid)

@@ -37,7 +37,8 @@ def _execution(execution: QueryExecution) -> dict:
 
 @athena("GetQueryExecution")
 def get_query_execution(call: Call, p: dict) -> dict:
-    return _execution(service.get(call.session, call.principal, p["QueryExecutionId"]))
+    return _execution(service.wait_and_get(call.session, call.principal, p["QueryExecutionId"],
+                                           call.settings.query_status_wait_seconds))
 
 
 @athena("GetQueryResults")
