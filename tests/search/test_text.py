@@ -1,10 +1,10 @@
 """Search text analysis: tokens, stems, index terms, query parsing, and engine queries that cannot be broken."""
 
-import os
 import sqlite3
 
 import pytest
 
+from conftest import PG_ADMIN_URL, REQUIRE_POSTGRES
 from openzone.search.text import (
     MAX_GROUPS,
     fts5_query,
@@ -228,10 +228,10 @@ def test_fts5_operators_typed_by_users_are_words(fts):
 def pg():
     psycopg = pytest.importorskip("psycopg")
     try:
-        conn = psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", connect_timeout=3,
+        conn = psycopg.connect(PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=3,
                                autocommit=True)
     except psycopg.OperationalError as exc:
-        if os.environ.get("OPENZONE_REQUIRE_POSTGRES") == "1":
+        if REQUIRE_POSTGRES:
             pytest.fail(f"PostgreSQL required but unreachable: {exc}")
         pytest.skip(f"PostgreSQL unreachable: {exc}")
     yield conn
