@@ -60,14 +60,9 @@ def start(session: Session, actor: User, settings: Settings, p: dict) -> QueryEx
     if database not in (environment.producer_db, environment.consumer_db):
         raise ValidationError(f"Database {database} is not available in this workgroup; use "
                               f"{environment.producer_db} or {environment.consumer_db}.")
-    token = p.get("ClientRequestToken")
-    if token:
-        earlier = session.scalar(select(QueryExecution).where(QueryExecution.user_id == actor.id,
-                                                              QueryExecution.client_token == token))
-        if earlier is not None:
-            return earlier
     execution = QueryExecution(id=new_user_id(), environment_id=environment.id, user_id=actor.id,
-                               query=p["QueryString"], database=database, client_token=token)
+                               query=p["QueryString"], database=database,
+                               client_token=p.get("ClientRequestToken"))
     session.add(execution)
     session.flush()
     _cancel_events[execution.id] = threading.Event()
