@@ -15,30 +15,14 @@ ASSET_TYPE_REVISION = "1"
 FORM_NAME, FORM_TYPE, FORM_TYPE_REVISION = "GlueTableForm", "amazon.datazone.GlueTableFormType", "1"
 
 
-def normalise_type(identifier: str) -> str:
-    """Accept the short and the full asset type name."""
-    full = identifier if identifier.startswith("amazon.datazone.") else f"amazon.datazone.{identifier}"
-    if full != ASSET_TYPE:
-        raise ValidationError(f"Asset type {identifier} is not supported yet; this version of openzone "
-                              f"registers {ASSET_TYPE} assets.")
-    return full
-
-
-def table_form(session: Session, settings: Settings, project_id: str, forms_input: list[dict]) -> dict:
-    """The GlueTableForm for the named table, with its columns read from the warehouse."""
-    given = {form["formName"]: form for form in forms_input}
-    unknown = set(given) - {FORM_NAME}
-    if unknown:
-        raise ValidationError(f"Form {sorted(unknown)[0]} is not part of asset type {ASSET_TYPE}.")
-    form = given.get(FORM_NAME)
-    if form is None:
-        raise ValidationError(f"Asset type {ASSET_TYPE} requires the form {FORM_NAME}.")
-    if form.get("typeIdentifier") not in (None, FORM_TYPE, "GlueTableFormType"):
-        raise ValidationError(f"Form {FORM_NAME} expected form {FORM_TYPE} but was provided {form['typeIdentifier']}.")
+def table_content(session: Session, settings: Settings, project_id: str, raw: str | None) -> dict:
+    """The GlueTableForm for the table its content names, with its columns read from the warehouse."""
     try:
-        content = json.loads(form.get("content") or "{}")
+        content = json.loads(raw or "{}")
     except ValueError:
         raise ValidationError(f"Form {FORM_NAME} content is not valid JSON.") from None
+    if not isinstance(content, dict):
+        raise ValidationError(f"Form {FORM_NAME} content must be a JSON object.")
     database, table = content.get("databaseName"), content.get("tableName")
     if not isinstance(database, str) or not isinstance(table, str):
         raise ValidationError(f"Form {FORM_NAME} requires the string fields databaseName and tableName.")
@@ -60,7 +44,3 @@ def table_form(session: Session, settings: Settings, project_id: str, forms_inpu
         "columns": [{"columnName": name, "dataType": kind} for name, kind in columns],
     }
 
-
-def form_output(content: dict) -> dict:
-    return {"formName": FORM_NAME, "typeName": FORM_TYPE, "typeRevision": FORM_TYPE_REVISION,
-            "content": json.dumps(content)}

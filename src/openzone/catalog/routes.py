@@ -2,7 +2,7 @@
 
 import json
 
-from openzone.catalog import service
+from openzone.catalog import assets, service
 from openzone.catalog.models import Asset, AssetRevision, Listing, ListingRevision
 from openzone.wire.pagination import decode_token, page
 from openzone.wire.registry import Call, datazone
@@ -30,6 +30,42 @@ def create_asset(call: Call, p: dict) -> dict:
 def get_asset(call: Call, p: dict) -> dict:
     return _asset(*service.get_asset(call.session, call.principal, p["domainIdentifier"], p["identifier"],
                                      p.get("revision")))
+
+
+@datazone("CreateAssetRevision")
+def create_asset_revision(call: Call, p: dict) -> dict:
+    return _asset(*assets.create_asset_revision(call.session, call.principal, p["domainIdentifier"], p["identifier"],
+                                                p, call.settings))
+
+
+@datazone("ListAssetRevisions")
+def list_asset_revisions(call: Call, p: dict) -> dict:
+    offset, limit = decode_token(p.get("nextToken")), p.get("maxResults", 50)
+    rows = assets.list_asset_revisions(call.session, call.principal, p["domainIdentifier"], p["identifier"],
+                                       offset, limit)
+    items, token = page(rows, offset, limit)
+    return {"items": [{"domainId": p["domainIdentifier"], "id": row.asset_id, "revision": str(row.revision),
+                       "createdBy": row.created_by, "createdAt": row.created_at} for row in items],
+            "nextToken": token}
+
+
+@datazone("DeleteAsset")
+def delete_asset(call: Call, p: dict) -> dict:
+    assets.delete_asset(call.session, call.principal, p["domainIdentifier"], p["identifier"])
+    return {}
+
+
+@datazone("UpdateAssetOwner")
+def update_asset_owner(call: Call, p: dict) -> dict:
+    asset, transfer = assets.update_asset_owner(call.session, call.principal, p["domainIdentifier"], p["identifier"],
+                                                p["targetProjectIdentifier"])
+    return {"id": asset.id, "revision": str(asset.revision), "ownershipTransfer": transfer}
+
+
+@datazone("DeleteListing")
+def delete_listing(call: Call, p: dict) -> dict:
+    service.delete_listing(call.session, call.principal, p["domainIdentifier"], p["identifier"])
+    return {}
 
 
 @datazone("CreateListingChangeSet")

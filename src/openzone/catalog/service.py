@@ -3,67 +3,18 @@
 import json
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from openzone.catalog import glue_form
+from openzone.catalog.assets import DELETED, create_asset, get_asset, refuse_subscribed  # noqa: F401 (re-exported)
+from openzone.catalog.assets import revision_number as _revision_number
 from openzone.catalog.models import Asset, AssetRevision, Listing, ListingRevision
-from openzone.config import Settings
 from openzone.domains import service as domains
 from openzone.errors import ConflictError, NotFoundError, ValidationError
 from openzone.events.outbox import Entity, emit
 from openzone.identity.models import User
 from openzone.projects import service as projects
 from openzone.wire.ids import new_id
-
-
-def create_asset(session: Session, actor: User, domain_id: str, p: dict, settings: Settings) -> tuple[Asset, AssetRevision]:
-    """Register a table of the project's producer database as an asset (owners and contributors)."""
-    project = projects.require_actor(session, actor, domain_id, p["owningProjectIdentifier"])
-    type_identifier = glue_form.normalise_type(p["typeIdentifier"])
-    content = glue_form.table_form(session, settings, project.id, p.get("formsInput") or [])
-    external = p.get("externalIdentifier")
-    if external and session.scalar(select(Asset.id).where(Asset.domain_id == domain_id,
-                                                         Asset.external_identifier == external)):
-        raise ConflictError(f"An asset with externalIdentifier {external} already exists.")
-    asset = Asset(id=new_id(), domain_id=domain_id, owning_project_id=project.id, type_identifier=type_identifier,
-                  type_revision=p.get("typeRevision") or glue_form.ASSET_TYPE_REVISION,
-                  external_identifier=external, revision=1, created_by=actor.id)
-    revision = AssetRevision(asset_id=asset.id, revision=1, name=p["name"], description=p.get("description"),
-                             glossary_terms=p.get("glossaryTerms"), forms=[glue_form.form_output(content)],
-                             created_by=actor.id)
-    try:
-        session.add(asset)
-        session.flush()  # no ORM relationships: flush the parent before rows that point at it
-        session.add(revision)
-        session.flush()
-    except IntegrityError:
-        raise ConflictError("The asset conflicts with an existing one.") from None
-    return asset, revision
-
-
-def get_asset(session: Session, actor: User, domain_id: str, asset_id: str,
-              revision: str | None = None) -> tuple[Asset, AssetRevision, Listing | None]:
-    """An asset of the caller's project inventory (others get ResourceNotFound: inventory never leaks)."""
-    domains.require_domain_user(session, actor, domain_id)
-    asset = session.get(Asset, asset_id)
-    if asset is None or asset.domain_id != domain_id or not (
-            actor.is_admin or projects.designation_of(session, asset.owning_project_id, actor)):
-        raise NotFoundError(f"Asset {asset_id} not found.")
-    number = _revision_number(revision, asset.revision)
-    row = session.get(AssetRevision, (asset.id, number))
-    if row is None:
-        raise NotFoundError(f"Asset {asset_id} has no revision {revision}.")
-    listing = session.scalar(select(Listing).where(Listing.asset_id == asset.id))
-    return asset, row, listing
-
-
-def _revision_number(revision: str | None, latest: int) -> int:
-    if revision is None:
-        return latest
-    if not revision.isdigit():
-        raise ValidationError(f"Revision {revision} is not a number.")
-    return int(revision)
 
 
 def change_listing(session: Session, actor: User, domain_id: str, p: dict) -> Listing:
@@ -123,7 +74,7 @@ def get_listing(session: Session, actor: User, domain_id: str, listing_id: str,
     """A listing: published ones are visible to every user of the domain, others to the owning project."""
     domains.require_domain_user(session, actor, domain_id)
     listing = session.get(Listing, listing_id)
-    if listing is None or listing.domain_id != domain_id or (
+    if listing is None or listing.domain_id != domain_id or listing.status == DELETED or (
             listing.status != "ACTIVE" and not actor.is_admin
             and not projects.designation_of(session, listing.owning_project_id, actor)):
         raise NotFoundError(f"Listing {listing_id} not found.")
@@ -133,6 +84,25 @@ def get_listing(session: Session, actor: User, domain_id: str, listing_id: str,
     if snapshot is None:
         raise NotFoundError(f"Listing {listing_id} has no revision {revision}.")
     return listing, snapshot
+
+
+def delete_listing(session: Session, actor: User, domain_id: str, listing_id: str) -> None:
+    """Delete a listing (owning project's owners and contributors); refused while it has approved subscriptions.
+
+    The row stays, marked DELETED, because subscription requests, revoked subscriptions and grants refer to it:
+    it leaves search, GetListing and the asset's `listing` member, and takes no new subscription requests.
+    Publishing the asset again brings the same listing back at a new revision.
+    """
+    domains.require_domain_user(session, actor, domain_id)
+    listing = session.get(Listing, listing_id)
+    if listing is None or listing.domain_id != domain_id or listing.status == DELETED or (
+            listing.status != "ACTIVE" and not actor.is_admin
+            and not projects.designation_of(session, listing.owning_project_id, actor)):
+        raise NotFoundError(f"Listing {listing_id} not found.")
+    projects.require_actor(session, actor, domain_id, listing.owning_project_id)
+    refuse_subscribed(session, listing, f"listing {listing.id}")
+    listing.status, listing.updated_by = DELETED, actor.id
+    session.flush()
 
 
 def listing_snapshot(session: Session, listing_id: str, revision: int) -> tuple[Listing, ListingRevision]:
