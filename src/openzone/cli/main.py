@@ -1,4 +1,4 @@
-"""`openzone` commands: serve, worker, users, access-keys, demo, events, db."""
+"""`openzone` commands: serve, worker, users, access-keys, demo, events, db, search."""
 
 import json
 import sys
@@ -14,10 +14,12 @@ users_app = typer.Typer(no_args_is_help=True, help="Manage users.")
 keys_app = typer.Typer(no_args_is_help=True, help="Manage access keys (SigV4 credentials).")
 events_app = typer.Typer(no_args_is_help=True, help="Read the event outbox.")
 db_app = typer.Typer(no_args_is_help=True, help="Metadata database.")
+search_app = typer.Typer(no_args_is_help=True, help="The catalog search index (in the metadata database).")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="access-keys")
 app.add_typer(events_app, name="events")
 app.add_typer(db_app, name="db")
+app.add_typer(search_app, name="search")
 
 
 def settings_for(data_dir: Path | None = None) -> Settings:
@@ -103,6 +105,37 @@ def events_tail(follow: bool = typer.Option(False, "--follow", "-f", help="Keep 
         if not follow:
             return
         time.sleep(0.5)
+
+
+@search_app.command("reindex")
+def search_reindex() -> None:
+    """Rebuild every search document, and the full-text index, from the listings (one transaction)."""
+    from openzone.db.session import session_scope
+    from openzone.search import index
+
+    settings = settings_for()
+    with session_scope(settings.metadata_url) as session:
+        count = index.reindex(session.connection())
+    typer.echo(f"reindexed {count} listings")
+
+
+@search_app.command("verify")
+def search_verify() -> None:
+    """Recompute every search document and compare it with the stored index; exit 1 on any difference."""
+    from openzone.db.session import session_scope
+    from openzone.search import index
+
+    settings = settings_for()
+    with session_scope(settings.metadata_url) as session:
+        problems = index.verify(session.connection())
+        session.rollback()  # verify only reads
+    for problem in problems:
+        typer.echo(problem)
+    if problems:
+        typer.echo(f"error: the search index differs from the database in {len(problems)} places; "
+                   "`openzone search reindex` rebuilds it", err=True)
+        raise typer.Exit(1)
+    typer.echo("the search index equals the database")
 
 
 # Import the remaining command modules so they attach to `app`.

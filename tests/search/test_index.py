@@ -1,0 +1,215 @@
+"""The search index lives in the metadata database and changes in the same transaction as the listing."""
+
+import json
+import uuid
+
+import pytest
+from sqlalchemy import select, text, update
+
+from openzone.catalog import service as catalog
+from openzone.catalog.models import Asset, AssetRevision, Listing
+from openzone.db.session import get_engine, session_scope
+from openzone.domains.models import Domain
+from openzone.identity.models import User
+from openzone.projects.models import Project, ProjectMember
+from openzone.search import index
+from openzone.search import service as search
+from openzone.search.models import SearchDocument
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest.fixture(scope="module")
+def url(isolated_database_url):
+    return isolated_database_url
+
+
+@pytest.fixture(scope="module")
+def world(url):
+    """A user owning a project in a domain (rows written directly: the catalog service is what we exercise)."""
+    suffix = uuid.uuid4().hex[:10]
+    with session_scope(url) as session:
+        user = User(id=f"u{suffix}", name=f"indexer-{suffix}", is_admin=True)
+        session.add(user)
+        session.flush()
+        domain = Domain(id=f"dzd_{suffix}", name=f"d-{suffix}", root_domain_unit_id="root", created_by=user.id)
+        session.add(domain)
+        session.flush()
+        project = Project(id=f"p{suffix}", domain_id=domain.id, name="Sales", created_by=user.id)
+        session.add(project)
+        session.flush()
+        session.add(ProjectMember(project_id=project.id, user_id=user.id, designation="PROJECT_OWNER"))
+    return {"user": user, "domain": domain.id, "project": project.id}
+
+
+def _form(table: str, columns: list[str]) -> dict:
+    content = {"databaseName": "sales_db", "tableName": table, "tableDescription": "",
+               "columns": [{"columnName": c, "dataType": "string"} for c in columns]}
+    return {"formName": "GlueTableForm", "typeName": "amazon.datazone.GlueTableFormType", "typeRevision": "1",
+            "content": json.dumps(content)}
+
+
+def make_asset(session, world, name: str, table: str, columns: list[str], description: str = "") -> Asset:
+    asset = Asset(id=uuid.uuid4().hex[:14], domain_id=world["domain"], owning_project_id=world["project"],
+                  type_identifier="amazon.datazone.GlueTableAssetType", type_revision="1", revision=1,
+                  created_by=world["user"].id)
+    session.add(asset)
+    session.flush()
+    session.add(AssetRevision(asset_id=asset.id, revision=1, name=name, description=description,
+                              forms=[_form(table, columns)], created_by=world["user"].id))
+    session.flush()
+    return asset
+
+
+def new_revision(session, asset: Asset, name: str, table: str, columns: list[str], user_id: str) -> None:
+    asset = session.get(Asset, asset.id)
+    asset.revision += 1
+    session.add(AssetRevision(asset_id=asset.id, revision=asset.revision, name=name, description="",
+                              forms=[_form(table, columns)], created_by=user_id))
+    session.flush()
+
+
+def change(session, world, asset_id: str, action: str = "PUBLISH") -> Listing:
+    return catalog.change_listing(session, world["user"], world["domain"],
+                                  {"entityType": "ASSET", "entityIdentifier": asset_id, "action": action})
+
+
+def document(url, listing_id: str) -> SearchDocument | None:
+    with session_scope(url) as session:
+        return session.scalar(select(SearchDocument).where(SearchDocument.entity_id == listing_id))
+
+
+def found(url, world, query: str) -> list[str]:
+    with session_scope(url) as session:
+        rows, _ = search.search_listings(session, world["user"], world["domain"], query, None, 0, 100)
+        return [row.id for row in rows]
+
+
+def verify(url) -> list[str]:
+    with session_scope(url) as session:
+        return index.verify(session.connection())
+
+
+def test_published_republished_and_unpublished_listing_document_follows(url, world):
+    with session_scope(url) as session:
+        asset = make_asset(session, world, "Market Loss by Month", "mkt_loss_mth_table", ["mtm_loss_amt", "desk_cd"],
+                           "Monthly write-downs")
+        listing_id = change(session, world, asset.id).id
+    doc = document(url, listing_id)
+    assert doc.status == "ACTIVE" and doc.name == "Market Loss by Month" and doc.domain_id == world["domain"]
+    assert doc.technical_terms.split()[:4] == ["mkt", "loss", "mth", "table"] and "market" in doc.technical_terms
+    assert "mtm" in doc.column_terms.split() and "write" in doc.description_terms.split()
+    assert "sales" in doc.form_terms.split()  # the database name is form text, not part of the name
+    assert found(url, world, "market loss") == [listing_id]
+
+    with session_scope(url) as session:
+        new_revision(session, asset, "Loss Ledger", "loss_ledger", ["ledger_amt"], world["user"].id)
+        assert change(session, world, asset.id).revision == 2
+    doc = document(url, listing_id)
+    assert doc.name == "Loss Ledger" and doc.technical_terms.split()[:2] == ["loss", "ledger"]
+    assert "mtm" not in doc.column_terms.split() and found(url, world, "ledger") == [listing_id]
+    assert found(url, world, "mtm") == []
+
+    with session_scope(url) as session:
+        change(session, world, asset.id, "UNPUBLISH")
+    assert document(url, listing_id).status == "INACTIVE" and found(url, world, "ledger") == []
+    with session_scope(url) as session:
+        change(session, world, asset.id)
+    assert document(url, listing_id).status == "ACTIVE" and found(url, world, "ledger") == [listing_id]
+    assert verify(url) == []
+
+
+def test_a_rolled_back_change_leaves_the_index_as_it_was(url, world):
+    with session_scope(url) as session:
+        asset = make_asset(session, world, "Quarterly Zorbl Figures", "zorbl_qtr", ["zorbl_amt"])
+        listing_id = change(session, world, asset.id).id
+    before = document(url, listing_id)
+
+    # A republish under a new name that fails later in the same transaction.
+    with pytest.raises(Boom), session_scope(url) as session:
+        new_revision(session, asset, "Renamed Snargle", "snargle", ["snargle_amt"], world["user"].id)
+        change(session, world, asset.id)
+        # Inside the transaction the index already says the new thing (same connection, same transaction).
+        assert document_in(session, listing_id).name == "Renamed Snargle"
+        rows, _ = search.search_listings(session, world["user"], world["domain"], "snargle", None, 0, 10)
+        assert [row.id for row in rows] == [listing_id]
+        raise Boom
+    after = document(url, listing_id)
+    assert (after.id, after.name, after.name_terms, after.column_terms) == (
+        before.id, before.name, before.name_terms, before.column_terms)
+    assert found(url, world, "snargle") == [] and found(url, world, "zorbl") == [listing_id]
+
+    # A first publish that rolls back leaves no document at all.
+    with session_scope(url) as session:
+        fresh = make_asset(session, world, "Never Published Wibble", "wibble", ["wibble_id"])
+    with pytest.raises(Boom), session_scope(url) as session:
+        change(session, world, fresh.id)
+        raise Boom
+    with session_scope(url) as session:
+        assert session.scalar(select(Listing).where(Listing.asset_id == fresh.id)) is None
+        assert session.scalar(select(SearchDocument).where(SearchDocument.name == "Never Published Wibble")) is None
+    assert found(url, world, "wibble") == [] and verify(url) == []
+
+
+def document_in(session, listing_id: str) -> SearchDocument:
+    return session.execute(select(SearchDocument.name).where(SearchDocument.entity_id == listing_id)).one()
+
+
+def test_a_deleted_listing_takes_its_document_along(url, world):
+    with session_scope(url) as session:
+        asset = make_asset(session, world, "Ephemeral Quokka", "quokka", ["quokka_id"])
+        listing_id = change(session, world, asset.id).id
+    assert document(url, listing_id) is not None
+    with session_scope(url) as session:
+        session.delete(session.get(Listing, listing_id))
+    assert document(url, listing_id) is None and found(url, world, "quokka") == [] and verify(url) == []
+
+
+def test_verify_finds_a_tampered_index_and_reindex_repairs_it(url, world):
+    with session_scope(url) as session:
+        asset = make_asset(session, world, "Tamper Target Numbat", "numbat", ["numbat_amt"])
+        listing_id = change(session, world, asset.id).id
+    assert verify(url) == []
+    with session_scope(url) as session:  # the document says something the listing does not
+        session.execute(update(SearchDocument).where(SearchDocument.entity_id == listing_id)
+                        .values(name_terms="bogus", status="INACTIVE"))
+    problems = verify(url)
+    assert any(listing_id in p and "name_terms" in p for p in problems)
+    assert any(listing_id in p and "status" in p for p in problems)
+    assert found(url, world, "numbat") == []  # what a drifted index does: hides the listing
+    with session_scope(url) as session:
+        assert index.reindex(session.connection()) >= 1
+    assert verify(url) == [] and found(url, world, "numbat") == [listing_id]
+
+    # The engine index itself drifts from the documents (written around the triggers).
+    engine = get_engine(url)
+    with engine.begin() as connection:
+        row = connection.execute(select(SearchDocument.__table__).where(SearchDocument.entity_id == listing_id)).mappings().one()
+        if engine.dialect.name == "sqlite":
+            values = ", ".join(f":{f}" for f in index.TERM_FIELDS)
+            connection.execute(text(f"INSERT INTO search_documents_fts(search_documents_fts, rowid, {', '.join(index.TERM_FIELDS)}) "
+                                    f"VALUES ('delete', :id, {values})"), dict(row))
+        else:
+            connection.execute(text("ALTER TABLE search_documents DISABLE TRIGGER search_documents_vector"))
+            connection.execute(text("UPDATE search_documents SET search_vector = to_tsvector('simple', 'junk') "
+                                    "WHERE id = :id"), {"id": row["id"]})
+            connection.execute(text("ALTER TABLE search_documents ENABLE TRIGGER search_documents_vector"))
+    assert verify(url) != [] and found(url, world, "numbat") == []
+    with session_scope(url) as session:
+        index.reindex(session.connection())
+    assert verify(url) == [] and found(url, world, "numbat") == [listing_id]
+
+
+def test_a_missing_document_is_reported(url, world):
+    with session_scope(url) as session:
+        asset = make_asset(session, world, "Forgotten Pangolin", "pangolin", ["pangolin_id"])
+        listing_id = change(session, world, asset.id).id
+        session.flush()
+    with get_engine(url).begin() as connection:
+        connection.execute(text("DELETE FROM search_documents WHERE entity_id = :id"), {"id": listing_id})
+    assert any("missing document" in p and listing_id in p for p in verify(url))
+    with session_scope(url) as session:
+        index.reindex(session.connection())
+    assert verify(url) == []
