@@ -10,6 +10,7 @@ from openzone.catalog import service as catalog
 from openzone.catalog.models import Asset, AssetRevision, Listing
 from openzone.db.session import get_engine, session_scope
 from openzone.domains.models import Domain
+from openzone.glossary.models import Glossary, GlossaryTerm
 from openzone.identity.models import User
 from openzone.projects.models import Project, ProjectMember
 from openzone.search import index
@@ -51,14 +52,15 @@ def _form(table: str, columns: list[str]) -> dict:
             "content": json.dumps(content)}
 
 
-def make_asset(session, world, name: str, table: str, columns: list[str], description: str = "") -> Asset:
+def make_asset(session, world, name: str, table: str, columns: list[str], description: str = "",
+               terms: list[str] | None = None) -> Asset:
     asset = Asset(id=uuid.uuid4().hex[:14], domain_id=world["domain"], owning_project_id=world["project"],
                   type_identifier="amazon.datazone.GlueTableAssetType", type_revision="1", revision=1,
                   created_by=world["user"].id)
     session.add(asset)
     session.flush()
     session.add(AssetRevision(asset_id=asset.id, revision=1, name=name, description=description,
-                              forms=[_form(table, columns)], created_by=world["user"].id))
+                              forms=[_form(table, columns)], glossary_terms=terms, created_by=world["user"].id))
     session.flush()
     return asset
 
@@ -212,4 +214,49 @@ def test_a_missing_document_is_reported(url, world):
     assert any("missing document" in p and listing_id in p for p in verify(url))
     with session_scope(url) as session:
         index.reindex(session.connection())
+    assert verify(url) == []
+
+
+def test_glossary_term_names_are_indexed_and_follow_a_rename(url, world):
+    with session_scope(url) as session:
+        glossary = Glossary(id=uuid.uuid4().hex[:14], domain_id=world["domain"], owning_project_id=world["project"],
+                            name=f"g-{uuid.uuid4().hex[:6]}", created_by=world["user"].id)
+        session.add(glossary)
+        session.flush()
+        term = GlossaryTerm(id=uuid.uuid4().hex[:14], domain_id=world["domain"], glossary_id=glossary.id,
+                            name="Mark to Market", created_by=world["user"].id)
+        session.add(term)
+        session.flush()
+        asset = make_asset(session, world, "Desk Valuations", "desk_val", ["val_amt"], terms=[term.id])
+        listing_id = change(session, world, asset.id).id
+    assert document(url, listing_id).glossary_terms.split()[:3] == ["mark", "to", "market"]
+    assert found(url, world, "mark to market")[0] == listing_id
+    with session_scope(url) as session:
+        session.get(GlossaryTerm, term.id).name = "Fair Value Hierarchy"
+    assert "hierarchy" in document(url, listing_id).glossary_terms.split()
+    assert found(url, world, "fair value hierarchy") == [listing_id] and verify(url) == []
+
+
+def test_the_migration_indexes_listings_that_already_exist(tmp_path):
+    from alembic import command
+    from sqlalchemy import insert
+
+    from openzone.db.migrate import alembic_config, upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0003")
+    with get_engine(url).begin() as connection:  # rows as an older openzone wrote them (no listener)
+        connection.execute(insert(User.__table__).values(id="u1", name="old", is_admin=True))
+        connection.execute(insert(Domain.__table__).values(id="dzd_old", name="d", root_domain_unit_id="r",
+                                                           created_by="u1", settings={}))
+        connection.execute(insert(Project.__table__).values(id="p1", domain_id="dzd_old", name="P", created_by="u1"))
+        connection.execute(insert(Asset.__table__).values(id="a1", domain_id="dzd_old", owning_project_id="p1",
+                                                          type_identifier="t", type_revision="1", revision=1,
+                                                          created_by="u1"))
+        connection.execute(insert(Listing.__table__).values(
+            id="l1", domain_id="dzd_old", asset_id="a1", owning_project_id="p1", revision=1, asset_revision=1,
+            status="ACTIVE", name="Legacy Ledger", asset_type="t", search_text="legacy ledger", created_by="u1",
+            forms={"GlueTableForm": {"tableName": "legacy_ledger", "columns": [{"columnName": "old_amt"}]}}))
+    upgrade(url)
+    assert document(url, "l1").technical_terms.split()[:2] == ["legacy", "ledger"]
     assert verify(url) == []

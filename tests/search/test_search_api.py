@@ -115,3 +115,16 @@ def test_empty_search_lists_every_active_listing_newest_first(world):
     assert search(world, "  ")["totalMatchCount"] == len(ASSETS)
     oldest_first = search(world, "", sort={"attribute": "updatedAt", "order": "ASCENDING"})["items"]
     assert oldest_first[0]["assetListing"]["listingId"] == world.listings["mkt_loss_mth_table"]
+
+
+@pytest.mark.parametrize("text", ['"', '"unclosed', "NEAR(a b)", "*:*", "x AND NOT y", "東京 café", "'; --",
+                                  "a" * 500, " ".join(f"w{i}" for i in range(100)), '""""', "of the", "mkt:loss", "-loss", "loss*", "(market", "\\"])
+def test_any_query_answers_without_error(world, text):
+    result = search(world, text)
+    assert result["totalMatchCount"] == len(result["items"]) or result["totalMatchCount"] > len(result["items"])
+
+
+def test_symbols_match_literally(world):
+    assert search(world, "write-downs")["totalMatchCount"] >= 1
+    assert tables(world, "write-downs")[0] == "mkt_loss_mth_table"
+    assert search(world, "%")["totalMatchCount"] == 0 and search(world, "_")["totalMatchCount"] >= 1

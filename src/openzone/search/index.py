@@ -3,7 +3,9 @@
 A session `after_flush` listener (installed once, when this module is imported from
 `openzone.models`) rewrites the `search_documents` row of every Listing the flush inserted, updated
 or deleted, on the flush's own connection: the document commits and rolls back with the listing, and
-it is computed from the listing as the flush wrote it. Catalog code knows nothing of the index.
+it is computed from the listing as the flush wrote it. Catalog code knows nothing of the index. A
+glossary term renamed or deleted in a flush rewrites the documents of the listings that carry it.
+Changes made around the ORM (bulk UPDATE statements on listings) are not seen: `verify` reports them.
 
 Below the documents, the engines' full-text structures follow by triggers created in migration 0004:
 on SQLite the FTS5 table `search_documents_fts` (external content over `search_documents`), on
@@ -16,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, delete, event, func, insert, select, text, update
+from sqlalchemy import Connection, delete, event, func, insert, inspect, select, text, update
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
@@ -36,6 +38,10 @@ PG_VECTOR = ("setweight(to_tsvector('simple', coalesce({p}name_terms, '') || ' '
              " || setweight(to_tsvector('simple', coalesce({p}description_terms, '') || ' ' || coalesce({p}form_terms, '')), 'C')")
 
 _DOCS = SearchDocument.__table__
+# Only the columns a document reads (rows answer to listing.id, listing.forms, ...): reindex also runs
+# inside migration 0004, against the listings table as it is at that revision.
+_LISTING_COLUMNS = select(Listing.id, Listing.domain_id, Listing.status, Listing.name, Listing.description,
+                          Listing.forms, Listing.glossary_terms)
 # Form fields that identify rather than describe: never form text.
 _NOT_TEXT = frozenset({"columnName", "dataType", "tableName", "catalogId", "region", "sourceClassification"})
 
@@ -96,8 +102,11 @@ def document_terms(doc: Document) -> dict[str, str]:
 
 def document_row(listing: Listing, glossary_names: Mapping[str, str]) -> dict[str, Any]:
     """The `search_documents` row of a listing (without its id and vector)."""
+    doc = listing_document(listing, glossary_names)
+    literal = " ".join(v for v in (doc.name, doc.technical_name, doc.description, *doc.columns,
+                                   *doc.glossary_terms, doc.form_text) if v).lower()
     return {"kind": KIND, "entity_id": listing.id, "domain_id": listing.domain_id, "status": listing.status,
-            "name": listing.name or "", **document_terms(listing_document(listing, glossary_names))}
+            "name": listing.name or "", **document_terms(doc), "literal_text": literal}
 
 
 def glossary_names(connection: Connection, listings: Iterable[Listing]) -> dict[str, str]:
@@ -128,14 +137,32 @@ def delete_documents(connection: Connection, listing_ids: list[str]) -> None:
         connection.execute(delete(_DOCS).where(_DOCS.c.kind == KIND, _DOCS.c.entity_id.in_(listing_ids)))
 
 
+def _renamed_terms(session: Session) -> dict[str, set[str]]:
+    """Glossary terms this flush renamed or deleted, by domain: documents that carry them change too."""
+    out: dict[str, set[str]] = {}
+    for obj in (*session.dirty, *session.deleted):
+        if isinstance(obj, GlossaryTerm) and (obj in session.deleted or inspect(obj).attrs.name.history.has_changes()):
+            out.setdefault(obj.domain_id, set()).add(obj.id)
+    return out
+
+
+def _carrying(connection: Connection, terms: dict[str, set[str]], skip: set[str]) -> list:
+    """Listings (as rows) of those domains that carry any of those terms."""
+    rows = connection.execute(_LISTING_COLUMNS.where(Listing.domain_id.in_(list(terms)), Listing.glossary_terms.is_not(None)))
+    return [row for row in rows if row.id not in skip and set(row.glossary_terms or ()) & terms[row.domain_id]]
+
+
 def _after_flush(session: Session, _context) -> None:
     # new/dirty/deleted still describe this flush here, and the objects hold what it wrote.
     changed = [o for o in (*session.new, *session.dirty) if isinstance(o, Listing)]
     gone = [o.id for o in session.deleted if isinstance(o, Listing)]
-    if not changed and not gone:
+    terms = _renamed_terms(session)
+    if not changed and not gone and not terms:
         return
     connection = session.connection()
     delete_documents(connection, gone)
+    if terms:
+        changed += _carrying(connection, terms, {o.id for o in changed} | set(gone))
     write_documents(connection, changed)
 
 
@@ -152,11 +179,7 @@ install()
 
 
 def _all_listings(connection: Connection) -> list:
-    # Only the columns a document reads (rows answer to listing.id, listing.forms, ...): this also runs
-    # inside migration 0004, against the listings table as it is at that revision.
-    return list(connection.execute(select(Listing.id, Listing.domain_id, Listing.status, Listing.name,
-                                          Listing.description, Listing.forms, Listing.glossary_terms)
-                                   .order_by(Listing.id)))
+    return list(connection.execute(_LISTING_COLUMNS.order_by(Listing.id)))
 
 
 def reindex(connection: Connection) -> int:
@@ -183,7 +206,7 @@ def verify(connection: Connection) -> list[str]:
     listings = _all_listings(connection)
     names = glossary_names(connection, listings)
     expected = {listing.id: document_row(listing, names) for listing in listings}
-    columns = ["entity_id", "domain_id", "status", "name", *TERM_FIELDS]
+    columns = ["entity_id", "domain_id", "status", "name", *TERM_FIELDS, "literal_text"]
     stored = {row["entity_id"]: row for row in connection.execute(
         select(*(_DOCS.c[c] for c in columns)).where(_DOCS.c.kind == KIND)).mappings()}
     problems: list[str] = []

@@ -37,5 +37,7 @@ class SearchDocument(Base):
     glossary_terms: Mapped[str] = mapped_column(Text, default="")
     description_terms: Mapped[str] = mapped_column(Text, default="")
     form_terms: Mapped[str] = mapped_column(Text, default="")
+    # The fields as written, lower-cased: for query words with symbols the analyser drops (`100%`, `50_50`).
+    literal_text: Mapped[str] = mapped_column(Text, default="")
     # PostgreSQL only (NULL on SQLite, where FTS5 does this job).
     search_vector: Mapped[str | None] = mapped_column(Text().with_variant(TSVECTOR(), "postgresql"))

@@ -3,8 +3,8 @@
 1. Candidates: the domain's ACTIVE listing documents matching any query word group or phrase (SQLite
    FTS5 `MATCH text.fts5_query`, PostgreSQL `@@ to_tsquery('simple', text.tsquery)`), at most
    CANDIDATES of them, the engine's own rank (bm25 / ts_rank) choosing which.
-2. A query word with symbols the analyser drops (`100%`, `50_50`) is also looked up literally in the
-   listing's search text, so such queries keep matching what they literally say.
+2. A query with symbols the analyser drops (`100%`, `50_50`) is also looked up literally (LIKE, every
+   word) in the documents' `literal_text`, so such queries keep matching what they literally say.
 3. Order: `relevance.rank` (exact name, then coverage, then where the words were found). A listing must
    hold every word of a one- or two-word query, and at least half the words of a longer one: one
    missing word does not empty the result, yet a stray word does not match the whole catalog.
@@ -24,6 +24,7 @@ from openzone.domains import service as domains
 from openzone.errors import ValidationError
 from openzone.identity.models import User
 from openzone.search import index
+from openzone.search.models import SearchDocument
 from openzone.search.relevance import Document, rank
 from openzone.search.text import Query, fts5_query, parse_query, tsquery
 
@@ -106,14 +107,16 @@ def _engine_candidates(session: Session, domain_id: str, query: Query) -> list[s
 
 
 def _literal_candidates(session: Session, domain_id: str, text: str) -> set[str]:
-    """Listings whose search text holds every word literally, for queries with symbols (`100%`, `50_50`)."""
+    """Listings whose text holds every word literally, for queries with symbols (`100%`, `50_50`)."""
     words = [w.strip('"') for w in text.lower().split()]
     words = [w for w in words if w]
     if not any(_SYMBOL.search(w) for w in words):
         return set()
-    query = select(Listing.id).where(Listing.domain_id == domain_id, Listing.status == "ACTIVE")
+    query = select(SearchDocument.entity_id).where(SearchDocument.kind == index.KIND,
+                                                   SearchDocument.domain_id == domain_id,
+                                                   SearchDocument.status == "ACTIVE")
     for word in words:
-        query = query.where(Listing.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
+        query = query.where(SearchDocument.literal_text.like(f"%{_escape_like(word)}%", escape="\\"))
     return set(session.scalars(query.limit(CANDIDATES)))
 
 

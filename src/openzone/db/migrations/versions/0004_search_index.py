@@ -41,6 +41,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('name', sa.String(length=256), nullable=False),
     *[sa.Column(name, sa.Text(), nullable=False) for name in FIELDS],
+    sa.Column('literal_text', sa.Text(), nullable=False),
     sa.Column('search_vector', sa.Text().with_variant(postgresql.TSVECTOR(), 'postgresql'), nullable=True),
     sa.ForeignKeyConstraint(['domain_id'], ['domains.id'], name=op.f('fk_search_documents_domain_id_domains'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['entity_id'], ['listings.id'], name=op.f('fk_search_documents_entity_id_listings'), ondelete='CASCADE'),
