@@ -262,6 +262,12 @@ def test_delete_listing_leaves_the_asset(world):
     assert get_asset(world, asset["id"])["listing"] == {"listingId": listing, "listingStatus": "ACTIVE"}
     assert error_of(world.consumer.dz.delete_listing, domainIdentifier=world.domain_id,
                     identifier=listing)[0] == "AccessDeniedException"
+    pending = world.consumer.dz.create_subscription_request(
+        domainIdentifier=world.domain_id, requestReason="r", subscribedListings=[{"identifier": listing}],
+        subscribedPrincipals=[{"project": {"identifier": world.analytics_id}}])
+    code, message = error_of(world.producer.dz.delete_listing, domainIdentifier=world.domain_id, identifier=listing)
+    assert code == "ConflictException" and "pending" in message
+    world.producer.dz.reject_subscription_request(domainIdentifier=world.domain_id, identifier=pending["id"])
     deleted = world.producer.dz.delete_listing(domainIdentifier=world.domain_id, identifier=listing)
     assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 204
     assert "listing" not in get_asset(world, asset["id"])

@@ -42,7 +42,8 @@ DELETED = "DELETED"
 
 # The subscriptions module's tables, named here without importing it (dependencies point the other way).
 _SUBSCRIPTIONS = table("subscriptions", column("listing_id"), column("status"))
-_HISTORY = (table("subscription_requests", column("listing_id")), _SUBSCRIPTIONS,
+_REQUESTS = table("subscription_requests", column("listing_id"), column("status"))
+_HISTORY = (_REQUESTS, _SUBSCRIPTIONS,
             table("subscription_grants", column("listing_id")))
 
 
@@ -230,11 +231,17 @@ def list_asset_revisions(session: Session, actor: User, domain_id: str, asset_id
 
 
 def refuse_subscribed(session: Session, listing: Listing, what: str) -> None:
-    """DataZone: a listing with subscribers cannot be deleted; revoke the subscriptions first."""
+    """DataZone: a listing with subscribers cannot be deleted; revoke the subscriptions first.
+
+    Pending requests block it too: accepting one later would grant access to a listing that is gone.
+    """
     if session.scalar(select(exists().where(_SUBSCRIPTIONS.c.listing_id == listing.id,
                                             _SUBSCRIPTIONS.c.status == "APPROVED"))):
         raise ConflictError(f"Cannot delete {what}: listing {listing.id} has approved subscriptions; "
                             f"revoke them first.")
+    if session.scalar(select(exists().where(_REQUESTS.c.listing_id == listing.id, _REQUESTS.c.status == "PENDING"))):
+        raise ConflictError(f"Cannot delete {what}: listing {listing.id} has pending subscription requests; "
+                            f"accept or reject them first.")
 
 
 def delete_asset(session: Session, actor: User, domain_id: str, asset_id: str) -> None:
