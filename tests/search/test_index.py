@@ -238,8 +238,11 @@ def test_glossary_term_names_are_indexed_and_follow_a_rename(url, world):
 
 
 def test_the_migration_indexes_listings_that_already_exist(tmp_path):
+    import sqlalchemy as sa
     from alembic import command
     from sqlalchemy import insert
+
+    from openzone.db.types import utcnow
 
     from openzone.db.migrate import alembic_config, upgrade
 
@@ -253,9 +256,13 @@ def test_the_migration_indexes_listings_that_already_exist(tmp_path):
         connection.execute(insert(Asset.__table__).values(id="a1", domain_id="dzd_old", owning_project_id="p1",
                                                           type_identifier="t", type_revision="1", revision=1,
                                                           created_by="u1"))
-        connection.execute(insert(Listing.__table__).values(
+        # The listings table of 0003 still has search_text (dropped in 0005), so not the current model.
+        old_listings = sa.table("listings", *(sa.column(c.name, c.type) for c in Listing.__table__.columns),
+                                sa.column("search_text", sa.Text()))
+        connection.execute(insert(old_listings).values(
             id="l1", domain_id="dzd_old", asset_id="a1", owning_project_id="p1", revision=1, asset_revision=1,
             status="ACTIVE", name="Legacy Ledger", asset_type="t", search_text="legacy ledger", created_by="u1",
+            created_at=utcnow(), updated_at=utcnow(),
             forms={"GlueTableForm": {"tableName": "legacy_ledger", "columns": [{"columnName": "old_amt"}]}}))
     upgrade(url)
     assert document(url, "l1").technical_terms.split()[:2] == ["legacy", "ledger"]

@@ -54,8 +54,6 @@ class Listing(Timestamps, Base):
     asset_type: Mapped[str] = mapped_column(String(513))
     forms: Mapped[dict] = mapped_column(JSONDoc)  # {formName: content object}
     glossary_terms: Mapped[list | None] = mapped_column(JSONDoc)
-    # Lower-cased name, description and column names, rewritten with the listing (same transaction).
-    search_text: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     updated_by: Mapped[str | None] = mapped_column(String(36))
 

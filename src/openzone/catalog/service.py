@@ -47,7 +47,6 @@ def change_listing(session: Session, actor: User, domain_id: str, p: dict) -> Li
     listing.asset_revision, listing.status, listing.updated_by = number, "ACTIVE", actor.id
     listing.name, listing.description, listing.glossary_terms = revision.name, revision.description, revision.glossary_terms
     listing.asset_type, listing.forms = asset.type_identifier, forms
-    listing.search_text = _search_text(revision.name, revision.description, forms)
     session.flush()
     session.add(ListingRevision(listing_id=listing.id, revision=listing.revision, asset_revision=number,
                                 name=revision.name, description=revision.description, forms=forms,
@@ -55,11 +54,6 @@ def change_listing(session: Session, actor: User, domain_id: str, p: dict) -> Li
     session.flush()
     _event(session, listing, actor, "Asset Added To Catalog")
     return listing
-
-
-def _search_text(name: str, description: str | None, forms: dict) -> str:
-    columns = [c.get("columnName", "") for c in (forms.get(glue_form.FORM_NAME) or {}).get("columns", [])]
-    return " ".join([name, description or "", *columns]).lower()
 
 
 def _event(session: Session, listing: Listing, actor: User, detail_type: str) -> None:
