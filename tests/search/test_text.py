@@ -281,3 +281,11 @@ def test_the_biggest_query_runs_in_postgres(pg):
 def test_business_words_find_rows_indexed_from_plain_tokens(fts):
     fts.execute("INSERT INTO docs VALUES ('cust ord tbl', 'x')")  # plain tokens, no expansions
     assert _fts_names(fts, "customer order") == ["customer", "store", "customer", "cust"]
+
+
+def test_a_compound_identifier_in_a_query_is_a_phrase():
+    assert parse_query("mkt_loss report").phrases == [["mkt", "loss"]]
+    assert parse_query("5__5").phrases == [["5", "5"]]
+    assert parse_query("sales.orders").phrases == [["sales", "orders"]]
+    assert parse_query("market loss").phrases == []  # plain words stay loose
+    assert parse_query("100%").phrases == []  # one token: nothing to keep in order

@@ -169,10 +169,11 @@ def wait_and_get(session: Session, actor: User, execution_id: str, wait_seconds:
     on the next poll) cuts both the detection delay and the CPU the polling takes from queries.
     """
     execution = get(session, actor, execution_id)
-    finished = _finished_events.get(execution_id)
-    if execution.state in ("QUEUED", "RUNNING") and finished is not None and wait_seconds > 0:
-        if finished.wait(wait_seconds):
-            session.refresh(execution)
+    if execution.state in ("QUEUED", "RUNNING") and wait_seconds > 0:
+        finished = _finished_events.get(execution_id)
+        if finished is not None:  # None: it ended (or runs in another process) since we read it
+            finished.wait(wait_seconds)
+        session.refresh(execution)
     return execution
 
 

@@ -165,6 +165,9 @@ def _alternatives(token: str) -> list[tuple[str, ...]]:
     return alts
 
 
+_COMPOUND = re.compile(r"\w[_.\-/:]+\w")
+
+
 def parse_query(text: str) -> Query:
     """Split a user query into free-term alternative groups and exact "quoted phrases"."""
     text = text or ""
@@ -178,6 +181,12 @@ def parse_query(text: str) -> Query:
             phrases.append(tokens)
         pos = m.end()
     free.append(text[pos:])
+    # A word written as a compound identifier (`mkt_loss`, `a.b`, `5__5`) means those tokens in that
+    # order: it is matched as a phrase, not as loose words that any text holding one of them has.
+    for word in (w for chunk in free for w in chunk.split()):
+        parts = identifier_tokens(word)
+        if _COMPOUND.search(word) and len(parts) > 1 and parts not in phrases:
+            phrases.append(parts)
     tokens = [tok for chunk in free for tok in identifier_tokens(chunk)]
     # Small words ("number of employees") would only lower coverage; keep them when they are all there is.
     content = [tok for tok in tokens if tok not in MINOR_WORDS] or tokens
