@@ -1,7 +1,8 @@
 """Shared by the benchmarks: a live openzone server in this process, boto3 callers, and a DataZone world.
 
-A trimmed copy of tests/conftest.py and tests/scenario.py (benchmarks must not depend on pytest), with
-one difference that matters for timing: boto3 clients are created once per caller and reused.
+The server and callers mirror tests/conftest.py without pytest, with one difference that matters for
+timing: boto3 clients are created once per caller and reused. The DataZone world (domain, Sales and
+Analytics with lake environments, Glue assets) is tests/scenario.py's, re-exported from here.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from openzone.db.migrate import upgrade
 from openzone.db.session import session_scope
 from openzone.events import outbox
 from openzone.identity import service as identity
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from scenario import World, build_world, environment, glue_asset, resource  # noqa: E402,F401
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
@@ -271,66 +275,3 @@ def query_rows(caller: Caller, workgroup: str, sql: str, database: str | None = 
 
 
 # DataZone world
-
-
-@dataclass
-class World:
-    admin: Caller
-    producer: Caller
-    consumer: Caller
-    domain_id: str
-    sales_id: str
-    analytics_id: str
-    sales_env: dict
-    analytics_env: dict
-
-
-def resource(env: dict, name: str) -> str:
-    return next(r["value"] for r in env["provisionedResources"] if r["name"] == name)
-
-
-def environment(caller: Caller, domain_id: str, project_id: str, name: str) -> dict:
-    """A data lake environment of the project, waited until ACTIVE."""
-    blueprint = caller.dz.list_environment_blueprints(domainIdentifier=domain_id, managed=True,
-                                                      name="DefaultDataLake")["items"][0]
-    profile = caller.dz.create_environment_profile(domainIdentifier=domain_id, name=f"{name}-profile",
-                                                   environmentBlueprintIdentifier=blueprint["id"],
-                                                   projectIdentifier=project_id, awsAccountRegion="us-east-1")
-    env = caller.dz.create_environment(domainIdentifier=domain_id, projectIdentifier=project_id, name=name,
-                                       environmentProfileIdentifier=profile["id"])
-
-    def active():
-        got = caller.dz.get_environment(domainIdentifier=domain_id, identifier=env["id"])
-        return got if got["status"] == "ACTIVE" else None
-
-    return wait_for(active)
-
-
-def build_world(server: LiveServer) -> World:
-    """Admin makes a domain; a producer owns Sales, a consumer owns Analytics, each with a lake environment."""
-    admin, producer, consumer = server.user(admin=True), server.user(), server.user()
-    domain = admin.dz.create_domain(name=f"Bench-{uuid.uuid4().hex[:6]}",
-                                    domainExecutionRole="arn:aws:iam::000000000000:role/dz")
-    for caller in (producer, consumer):
-        admin.dz.create_user_profile(domainIdentifier=domain["id"], userIdentifier=caller.arn)
-    blueprint = admin.dz.list_environment_blueprints(domainIdentifier=domain["id"],
-                                                     name="DefaultDataLake")["items"][0]
-    admin.dz.put_environment_blueprint_configuration(domainIdentifier=domain["id"],
-                                                     environmentBlueprintIdentifier=blueprint["id"],
-                                                     enabledRegions=["us-east-1"])
-    sales = producer.dz.create_project(domainIdentifier=domain["id"], name="Sales")
-    analytics = consumer.dz.create_project(domainIdentifier=domain["id"], name="Analytics")
-    sales_env = environment(producer, domain["id"], sales["id"], "sales_lake")
-    analytics_env = environment(consumer, domain["id"], analytics["id"], "analytics_lake")
-    return World(admin, producer, consumer, domain["id"], sales["id"], analytics["id"], sales_env, analytics_env)
-
-
-def glue_asset(caller: Caller, world: World, table: str, name: str, description: str = "") -> dict:
-    """Register a table of the Sales producer database as a Glue table asset."""
-    content = json.dumps({"databaseName": resource(world.sales_env, "glueProducerDBName"), "tableName": table})
-    return caller.dz.create_asset(domainIdentifier=world.domain_id, owningProjectIdentifier=world.sales_id,
-                                  name=name, description=description,
-                                  typeIdentifier="amazon.datazone.GlueTableAssetType",
-                                  formsInput=[{"formName": "GlueTableForm",
-                                               "typeIdentifier": "amazon.datazone.GlueTableFormType",
-                                               "content": content}])

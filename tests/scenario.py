@@ -1,11 +1,30 @@
-"""Building blocks for wire tests: a domain with a producer and a consumer project, through boto3."""
+"""Building blocks for wire tests and benchmarks: a domain with a producer and a consumer project.
+
+It needs nothing but boto3-style callers (`.dz`, `.athena`, `.arn`) and a server with `.user()`, and does
+not import pytest, so bench/ builds its worlds with the same code.
+"""
+
+from __future__ import annotations
 
 import json
 import time
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from conftest import Caller, LiveServer, wait_for
+if TYPE_CHECKING:
+    from conftest import Caller, LiveServer
+
+
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.02):
+    """Poll until predicate() returns something truthy; return it, or fail with AssertionError."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")
 
 
 def run_sql(caller: Caller, environment_id: str, sql: str, database: str | None = None, timeout: float = 30) -> dict:
@@ -59,7 +78,7 @@ def environment(caller: Caller, domain_id: str, project_id: str, name: str) -> d
                                                    projectIdentifier=project_id, awsAccountRegion="us-east-1")
     env = caller.dz.create_environment(domainIdentifier=domain_id, projectIdentifier=project_id, name=name,
                                        environmentProfileIdentifier=profile["id"])
-    return wait_for(lambda: _active(caller, domain_id, env["id"]))
+    return wait_until(lambda: _active(caller, domain_id, env["id"]))
 
 
 def _active(caller: Caller, domain_id: str, env_id: str) -> dict | None:
