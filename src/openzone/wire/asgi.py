@@ -4,6 +4,8 @@ import json
 import logging
 import uuid
 
+import orjson
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,6 +28,14 @@ async def _signed(request: Request) -> SignedRequest:
         headers={k.lower(): v for k, v in request.headers.items()}, body=body)
 
 
+def _call_encoded(gateway: Gateway, service: str, signed: SignedRequest, request_id: str,
+                  resolve) -> tuple[int, bytes | None]:
+    """run_call, with the body encoded in the worker thread (orjson: a large result page in ~0.2 ms,
+    and the event loop stays free for other requests meanwhile)."""
+    status, body = run_call(gateway, service, signed, request_id, resolve)
+    return status, None if body is None else orjson.dumps(body)
+
+
 async def datazone_endpoint(request: Request) -> Response:
     """Serve any DataZone operation (routes come from the service model)."""
     gateway: Gateway = request.app.state.gateway
@@ -37,7 +47,7 @@ async def datazone_endpoint(request: Request) -> Response:
         return op, rest.build_input(op, labels, signed.raw_query, signed.headers, signed.body)
 
     try:
-        status, body = await run_in_threadpool(run_call, gateway, "datazone", signed, request_id, resolve)
+        status, body = await run_in_threadpool(_call_encoded, gateway, "datazone", signed, request_id, resolve)
     except OpenzoneError as error:
         return _rest_error(error.code, error.status, error.message, request_id)
     except Exception:
@@ -46,7 +56,7 @@ async def datazone_endpoint(request: Request) -> Response:
     headers = {"x-amzn-requestid": request_id}
     if status == 204 or body is None:
         return Response(status_code=status, headers=headers)
-    return JSONResponse(body, status_code=status, headers=headers)
+    return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 
 def _rest_error(code: str, status: int, message: str, request_id: str) -> Response:
@@ -80,7 +90,7 @@ async def athena_endpoint(request: Request) -> Response:
         return model.operation_model(name), params
 
     try:
-        status, body = await run_in_threadpool(run_call, gateway, "athena", signed, request_id, resolve)
+        status, body = await run_in_threadpool(_call_encoded, gateway, "athena", signed, request_id, resolve)
     except OpenzoneError as error:
         code = next((c for kind, c in _ATHENA_CODES.items() if isinstance(error, kind)), error.code)
         # Athena answers InvalidRequestException with 400, whatever it stands for here (e.g. not found).
@@ -89,7 +99,7 @@ async def athena_endpoint(request: Request) -> Response:
     except Exception:
         log.exception("unexpected error in Athena %s", target)
         return _athena_error("InternalServerException", 500, "An internal error occurred.", request_id)
-    return JSONResponse(body or {}, status_code=200, media_type="application/x-amz-json-1.1",
+    return Response(body or b"{}", status_code=200, media_type="application/x-amz-json-1.1",
                         headers={"x-amzn-requestid": request_id})
 
 
