@@ -281,6 +281,13 @@ def test_a_client_token_replays_the_first_answer(domain):
     assert first["revision"] == again["revision"] == "2" and get(domain, asset["id"])["revision"] == "2"
 
 
+def test_an_asset_with_predictions_can_be_deleted(domain):
+    asset = table_asset(domain)
+    accept(domain, asset["id"], acceptChoices=[{"predictionTarget": "asset:name"}])
+    domain.producer.dz.delete_asset(domainIdentifier=domain.domain_id, identifier=asset["id"])
+    assert error_of(get, domain, asset["id"])[0] == "ResourceNotFoundException"
+
+
 # Rejecting
 
 

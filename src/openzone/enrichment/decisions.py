@@ -41,7 +41,7 @@ from openzone.projects import service as projects
 
 COLUMN_FORM_TYPE = types.PREFIX + "ColumnBusinessMetadataFormType"
 COLUMN_FORM_NAME = "ColumnBusinessMetadataForm"
-_LIMITS = {ASSET_NAME: llm.MAX_NAME, ASSET_DESCRIPTION: 5000}
+_LIMITS = {ASSET_NAME: llm.MAX_NAME, ASSET_DESCRIPTION: llm.MAX_DESCRIPTION}  # CreateAssetRevision's limits
 
 
 def _editable_latest(session: Session, actor: User, domain_id: str, asset_id: str,

@@ -110,10 +110,12 @@ def technical_names(revision: AssetRevision) -> tuple[str, list[str]]:
 
 def _target(target: str, kind: str, builtin: str, confidence: float, refined: str | None,
             column: str | None = None) -> dict | None:
+    # Only values an asset revision can hold are offered (a name of 256 characters at most, as CreateAsset's).
+    limit = llm.MAX_DESCRIPTION if kind == "ASSET_DESCRIPTION" else llm.MAX_NAME
     choices = []
     if refined and refined.casefold() != builtin.casefold():
         choices.append({"value": refined, "confidence": LLM_CONFIDENCE, "source": "llm"})
-    if builtin:
+    if builtin and len(builtin) <= limit:
         choices.append({"value": builtin, "confidence": confidence, "source": "builtin"})
     if not choices:
         return None
