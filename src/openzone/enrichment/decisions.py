@@ -24,6 +24,7 @@ from openzone.catalog import assets, types
 from openzone.catalog.models import Asset, AssetRevision
 from openzone.config import Settings
 from openzone.enrichment import llm
+from openzone.enrichment.models import AssetPredictions
 from openzone.enrichment.predictions import (
     ACCEPTED,
     ASSET_DESCRIPTION,
@@ -132,11 +133,10 @@ def _column_form(session: Session, domain_id: str, asset: Asset, row: AssetRevis
     return entry
 
 
-
-
 def _new_revision(session: Session, actor: User, domain_id: str, asset: Asset, row: AssetRevision,
-                  state: list[dict], accepted: dict[str, str], settings: Settings) -> AssetRevision:
-    previous, _ = state_of(session, asset)
+                  previous: AssetPredictions, state: list[dict], accepted: dict[str, str],
+                  settings: Settings) -> AssetRevision:
+    """Revision N+1 with the accepted values in place (the rest carried over) and the new predictions state."""
     p: dict = {"name": accepted.get(ASSET_NAME, row.name), "description": accepted.get(ASSET_DESCRIPTION)}
     columns = {t["columnName"]: accepted[t["predictionTarget"]] for t in state
                if "columnName" in t and t["predictionTarget"] in accepted}
@@ -184,7 +184,7 @@ def accept_predictions(session: Session, actor: User, domain_id: str, asset_id: 
                 accepted[target["predictionTarget"]] = top["value"]
     if not accepted:
         return asset
-    new_row = _new_revision(session, actor, domain_id, asset, row, state, accepted, settings)
+    new_row = _new_revision(session, actor, domain_id, asset, row, stored, state, accepted, settings)
     _event(session, actor, asset, "Metadata Generation Accepted", new_row.revision, list(accepted))
     return asset
 
@@ -218,7 +218,7 @@ def reject_predictions(session: Session, actor: User, domain_id: str, asset_id: 
                 rejected.append(target["predictionTarget"])
     if not rejected:
         return asset
-    new_row = _new_revision(session, actor, domain_id, asset, row, state, {}, settings)
+    new_row = _new_revision(session, actor, domain_id, asset, row, stored, state, {}, settings)
     _event(session, actor, asset, "Metadata Generation Rejected", new_row.revision, rejected)
     return asset
 
