@@ -162,6 +162,48 @@ def test_a_revision_regenerates_for_new_columns_and_keeps_the_setting(domain):
     assert "inv_wh_sk" in suggestions(get(domain, asset["id"], revision="2"))
 
 
+KAFKA_SMITHY = '''$version: "2"
+namespace example.forms
+
+structure {name} {{
+    @required
+    tableName: String
+    columns: FieldList
+}}
+
+list FieldList {{
+    member: Field
+}}
+
+structure Field {{
+    @required
+    columnName: String
+}}
+'''
+
+
+def test_a_custom_asset_type_with_columns_gets_column_names_in_an_extra_form(domain):
+    dz, form = domain.producer.dz, f"Topic{uuid.uuid4().hex[:6]}FormType"
+    dz.create_form_type(domainIdentifier=domain.domain_id, name=form, owningProjectIdentifier=domain.project_id,
+                        model={"smithy": KAFKA_SMITHY.format(name=form)})
+    asset_type = f"Topic_{uuid.uuid4().hex[:6]}"
+    dz.create_asset_type(domainIdentifier=domain.domain_id, name=asset_type, owningProjectIdentifier=domain.project_id,
+                         formsInput={"Topic": {"typeIdentifier": form, "typeRevision": "1", "required": True}})
+    content = {"tableName": "cust_ordr_evt", "columns": [{"columnName": "ordr_dt"}, {"columnName": "cust_id"}]}
+    asset = dz.create_asset(domainIdentifier=domain.domain_id, owningProjectIdentifier=domain.project_id,
+                            name="cust_ordr_evt", typeIdentifier=asset_type, predictionConfiguration=ON,
+                            formsInput=[{"formName": "Topic", "content": json.dumps(content)}])
+    assert set(suggestions(asset)) == {"asset:name", "asset:description", "ordr_dt", "cust_id"}
+    accept(domain, asset["id"], acceptChoices=[{"predictionTarget": "cust_id", "editedValue": "Customer"}])
+    read = get(domain, asset["id"])
+    extra = next(f for f in read["formsOutput"] if f["formName"] == "ColumnBusinessMetadataForm")
+    assert extra["typeName"] == "amazon.datazone.ColumnBusinessMetadataFormType"
+    assert column_names(read) == {"cust_id": "Customer"}
+    # A second acceptance merges into the same form.
+    accept(domain, asset["id"], acceptChoices=[{"predictionTarget": "ordr_dt"}])
+    assert set(column_names(get(domain, asset["id"]))) == {"cust_id", "ordr_dt"}
+
+
 def test_a_glue_table_gets_predictions_for_the_columns_of_its_real_table(server):
     world = build_world(server)
     query_rows(world.producer, world.sales_env["id"],
