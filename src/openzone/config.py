@@ -3,6 +3,7 @@
 from functools import cached_property
 from pathlib import Path
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,6 +29,13 @@ class Settings(BaseSettings):
     query_concurrency: int = 4
     # GetQueryExecution on an unfinished query waits up to this long for it to finish (long poll).
     query_status_wait_seconds: float = 0.25
+    # Business-name predictions: an optional OpenAI-compatible endpoint (base URL, e.g. http://127.0.0.1:11434,
+    # or a full .../v1/chat/completions URL) that refines the built-in generator's names. Unset: built-in only.
+    predictions_llm_url: str | None = None
+    predictions_llm_model: str | None = None
+    predictions_llm_api_key: SecretStr | None = None
+    # The call runs inside CreateAsset; past this the built-in names are used.
+    predictions_llm_timeout_seconds: float = 10.0
 
     @cached_property
     def data_path(self) -> Path:

@@ -3,6 +3,7 @@
 from openzone.catalog import models as catalog_models  # noqa: F401
 from openzone.catalog import type_models as catalog_type_models  # noqa: F401
 from openzone.domains import models as domain_models  # noqa: F401
+from openzone.enrichment import models as enrichment_models  # noqa: F401
 from openzone.events import models as event_models  # noqa: F401
 from openzone.fulfillment import models as fulfillment_models  # noqa: F401
 from openzone.glossary import models as glossary_models  # noqa: F401

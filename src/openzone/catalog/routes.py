@@ -4,6 +4,7 @@ import json
 
 from openzone.catalog import assets, service
 from openzone.catalog.models import Asset, AssetRevision, Listing, ListingRevision
+from openzone.enrichment import predictions
 from openzone.wire.pagination import decode_token, page
 from openzone.wire.registry import Call, datazone
 
@@ -20,22 +21,34 @@ def _asset(asset: Asset, revision: AssetRevision, listing: Listing | None) -> di
     }
 
 
+def _with_predictions(call: Call, p: dict, asset: Asset, revision: AssetRevision, listing: Listing | None) -> dict:
+    """A new revision's output, after business-name generation ran on it (when enabled)."""
+    configuration = predictions.on_new_revision(call.session, call.principal, asset, revision,
+                                                p.get("predictionConfiguration"), call.settings)
+    return _asset(asset, revision, listing) | {
+        "predictionConfiguration": configuration,
+        "readOnlyFormsOutput": predictions.read_only_forms(call.session, asset.id, revision.revision)}
+
+
 @datazone("CreateAsset")
 def create_asset(call: Call, p: dict) -> dict:
     asset, revision = service.create_asset(call.session, call.principal, p["domainIdentifier"], p, call.settings)
-    return _asset(asset, revision, None)
+    return _with_predictions(call, p, asset, revision, None)
 
 
 @datazone("GetAsset")
 def get_asset(call: Call, p: dict) -> dict:
-    return _asset(*service.get_asset(call.session, call.principal, p["domainIdentifier"], p["identifier"],
-                                     p.get("revision")))
+    asset, revision, listing = service.get_asset(call.session, call.principal, p["domainIdentifier"],
+                                                 p["identifier"], p.get("revision"))
+    return _asset(asset, revision, listing) | {
+        "readOnlyFormsOutput": predictions.read_only_forms(call.session, asset.id, revision.revision)}
 
 
 @datazone("CreateAssetRevision")
 def create_asset_revision(call: Call, p: dict) -> dict:
-    return _asset(*assets.create_asset_revision(call.session, call.principal, p["domainIdentifier"], p["identifier"],
-                                                p, call.settings))
+    return _with_predictions(call, p, *assets.create_asset_revision(call.session, call.principal,
+                                                                    p["domainIdentifier"], p["identifier"], p,
+                                                                    call.settings))
 
 
 @datazone("ListAssetRevisions")
