@@ -10,6 +10,8 @@ from botocore.exceptions import ClientError
 from sqlalchemy import select
 
 from conftest import Caller
+from openzone.catalog.form_content import validate_content
+from openzone.catalog.system_forms import system_form_model
 from openzone.db.session import session_scope
 from openzone.enrichment.names import predict
 from openzone.events.models import OutboxEvent
@@ -60,6 +62,8 @@ def get(domain: Domain, asset_id: str, caller: Caller | None = None, **kwargs) -
 def suggestions(asset: dict) -> dict[str, dict]:
     form = next(f for f in asset.get("readOnlyFormsOutput", []) if f["formName"] == "SuggestionForm")
     assert form["typeName"] == "amazon.datazone.SuggestionFormType"
+    # The content is what the registered system form type describes.
+    validate_content(form["formName"], system_form_model(form["typeName"]), form["content"])
     return {t["predictionTarget"]: t for t in json.loads(form["content"])["suggestions"]}
 
 
@@ -118,6 +122,13 @@ def test_generation_predicts_the_table_every_column_and_a_description(server, do
                if e["detail"]["metadata"]["id"] == asset["id"]]
     assert event["source"] == "aws.datazone" and event["detail"]["metadata"]["version"] == "1"
     assert event["detail"]["data"]["predictionTargets"] == 7 and event["detail"]["data"]["generator"] == "builtin"
+
+
+def test_the_suggestion_form_type_is_a_system_form_type(domain):
+    form_type = domain.producer.dz.get_form_type(domainIdentifier=domain.domain_id,
+                                                 formTypeIdentifier="amazon.datazone.SuggestionFormType")
+    assert form_type["name"] == "amazon.datazone.SuggestionFormType"
+    assert "structure SuggestionFormType" in form_type["model"]["smithy"]
 
 
 def test_without_generation_there_are_no_predictions(server, domain):

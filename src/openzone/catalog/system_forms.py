@@ -178,9 +178,55 @@ structure DataSourceReferenceFormType {
     dataSourceRunId: String
 }
 ''',
+    # Read-only: generated business names and descriptions (enrichment/predictions.py fills it).
+    "SuggestionFormType": _HEADER + '''
+/// Generated business names and a description offered for the asset, until accepted or rejected.
+structure SuggestionFormType {
+    /// SUCCEEDED or FAILED: whether generation ran.
+    status: String
+    /// What generated the predictions: the built-in generator, or an LLM endpoint refining it.
+    generator: String
+    suggestions: SuggestionList
 }
 
-READ_ONLY_FORM_TYPES = frozenset({"DataSourceReferenceFormType"})
+list SuggestionList {
+    member: Suggestion
+}
+
+structure Suggestion {
+    /// `asset:name`, `asset:description`, or a column name.
+    @required
+    predictionTarget: String
+    /// ASSET_NAME, ASSET_DESCRIPTION or COLUMN_BUSINESS_NAME.
+    kind: String
+    /// PENDING, ACCEPTED or REJECTED.
+    status: String
+    columnName: String
+    /// The value accepted (a prediction's, or the user's edit when `edited`).
+    @amazon.datazone#searchable
+    acceptedValue: String
+    edited: Boolean
+    predictions: PredictionList
+}
+
+list PredictionList {
+    member: Prediction
+}
+
+structure Prediction {
+    @required
+    predictionChoice: Integer
+    @amazon.datazone#searchable
+    value: String
+    confidence: Double
+    /// builtin or llm.
+    source: String
+    status: String
+}
+''',
+}
+
+READ_ONLY_FORM_TYPES = frozenset({"DataSourceReferenceFormType", "SuggestionFormType"})
 
 
 def form_name(type_name: str) -> str:
