@@ -159,3 +159,18 @@ def test_publishing_rules_do_not_bind_subscription_requests(gov):
     listing = gov.publish(gov.s3_asset([stewardship(form)])["id"])
     forms_rule(gov, form)
     assert request(gov, listing["listingId"])["status"] == "PENDING"
+
+
+def test_a_subscription_form_is_matched_by_type_and_revision(gov):
+    form = gov.form_type()
+    listing = gov.publish(gov.s3_asset()["id"])
+    forms_rule(gov, form, action="CREATE_SUBSCRIPTION_REQUEST")
+    code, message = error_of(request, gov=gov, listing_id=listing["listingId"],
+                             forms=[stewardship(form) | {"typeRevision": "2"}])
+    assert code == "ValidationException" and "must be at revision 1, not 2" in message
+    code, message = error_of(request, gov=gov, listing_id=listing["listingId"],
+                             forms=[stewardship(form) | {"typeIdentifier": "NoSuchFormType"}])
+    assert code == "ValidationException" and "NoSuchFormType" in message
+    # without a typeIdentifier, the form name stands for the type (DataZone's formName = type name minus "Type")
+    by_name = {"formName": form.removesuffix("Type"), "content": json.dumps({"owner": "analytics"})}
+    assert request(gov, listing["listingId"], [by_name])["status"] == "PENDING"

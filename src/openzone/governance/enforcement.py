@@ -83,9 +83,12 @@ def check_subscription_request(session: Session, domain_id: str, listing_project
     The rules that apply are those of the publishing project's domain unit, scoped by the publishing
     project and the listing's asset type: the publisher's governance decides what subscribers must say.
     """
+    applicable = rule_service.rules_for(session, domain_id, rule_service.SUBSCRIBE, listing_project_id, asset_type)
+    if not applicable:
+        return  # metadataForms are not this module's to judge when no rule asks for them
     typed = [(entry, _entry_type(session, domain_id, entry)) for entry in metadata_forms]
     problems = []
-    for rule in rule_service.rules_for(session, domain_id, rule_service.SUBSCRIBE, listing_project_id, asset_type):
+    for rule in applicable:
         missing = []
         for ref in _required_forms(rule):
             name, revision = ref["typeIdentifier"], ref["typeRevision"]

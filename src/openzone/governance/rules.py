@@ -231,11 +231,14 @@ def rules_for(session: Session, domain_id: str, action: str, project_id: str, as
     """The rules that apply to publishing (or subscribing to) an asset of `asset_type` — or a data product —
     of a project: its domain unit is targeted (directly, or from above with includeChildDomainUnits), and
     the project and the entity are in scope."""
+    candidates = list(session.scalars(select(Rule).where(Rule.domain_id == domain_id, Rule.action == action)
+                                      .order_by(Rule.created_at, Rule.id)))
+    if not candidates:  # the common case: no query about units at all
+        return []
     unit = units.unit_of_domain(session, domain_id, units.project_unit_id(session, domain_id, project_id))
     above = set(units.ancestor_ids(session, unit))
     applicable = []
-    for rule in session.scalars(select(Rule).where(Rule.domain_id == domain_id, Rule.action == action)
-                                .order_by(Rule.created_at, Rule.id)):
+    for rule in candidates:
         if not (rule.domain_unit_id == unit.id or (rule.domain_unit_id in above and rule.include_child_units)):
             continue
         if "project" in rule.scope and not _selected(rule.scope["project"], "specificProjects", [project_id]):
