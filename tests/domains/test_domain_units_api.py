@@ -4,6 +4,10 @@ import uuid
 
 import pytest
 from botocore.exceptions import ClientError
+from sqlalchemy import select
+
+from openzone.db.session import session_scope
+from openzone.events.models import OutboxEvent
 
 
 def error_code(call, **kwargs) -> str:
@@ -35,7 +39,14 @@ def test_a_domain_has_a_root_unit_named_like_it_owned_by_its_creator(setup):
     assert root["owners"] == [{"user": {"userId": user_id(admin, domain["id"], admin)}}]
 
 
-def test_root_owner_creates_child_units_and_lists_them(setup):
+def events(server, domain_id: str) -> list[dict]:
+    with session_scope(server.settings.metadata_url) as session:
+        rows = session.scalars(select(OutboxEvent).where(OutboxEvent.domain_id == domain_id)
+                               .order_by(OutboxEvent.seq))
+        return [row.envelope for row in rows]
+
+
+def test_root_owner_creates_child_units_and_lists_them(server, setup):
     admin, member, _, domain = setup
     root_id = domain["rootDomainUnitId"]
     child = admin.dz.create_domain_unit(domainIdentifier=domain["id"], parentDomainUnitIdentifier=root_id,
@@ -52,6 +63,9 @@ def test_root_owner_creates_child_units_and_lists_them(setup):
     assert fetched["parentDomainUnitId"] == child["id"]
     assert error_code(admin.dz.create_domain_unit, domainIdentifier=domain["id"],
                       parentDomainUnitIdentifier=root_id, name="Finance") == "ConflictException"
+    created = [e["detail"] for e in events(server, domain["id"]) if e["detail-type"] == "Domain Unit Created"]
+    assert [(d["metadata"]["id"], d["data"]["parentDomainUnitId"]) for d in created][:2] == [
+        (child["id"], root_id), (grandchild["id"], child["id"])]
 
 
 def test_only_owners_create_units_and_only_domain_users_read_them(setup):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from openzone.domains import service as domains
 from openzone.domains.models import Domain, DomainUnit
 from openzone.errors import AccessDeniedError, ConflictError, NotFoundError
+from openzone.events.outbox import Entity, emit
 from openzone.identity.models import User
 from openzone.wire.ids import new_id
 
@@ -80,6 +81,9 @@ def create_unit(session: Session, actor: User, domain_id: str, parent_id: str, n
         session.flush()
     except IntegrityError:
         raise ConflictError(conflict) from None
+    emit(session, detail_type="Domain Unit Created", domain_id=domain_id,
+         entity=Entity(unit.id, "DomainUnitEntityType"), user_id=actor.id,
+         data={"domainUnitId": unit.id, "parentDomainUnitId": parent.id, "name": name})
     return unit
 
 
