@@ -152,3 +152,13 @@ def test_bad_rules_are_refused_naming_the_problem(gov, change, fragment):
         assert code == "ResourceNotFoundException"
     else:
         assert code == "ValidationException" and fragment in message
+
+
+def test_list_rules_pages(gov):
+    form = gov.form_type()
+    made = {gov.rule(forms_detail(form))["identifier"] for _ in range(27)}
+    pages = list(gov.admin.dz.get_paginator("list_rules").paginate(
+        domainIdentifier=gov.domain_id, targetType="DOMAIN_UNIT", targetIdentifier=gov.root_unit_id,
+        PaginationConfig={"PageSize": 25}))
+    assert [len(page["items"]) for page in pages] == [25, 2]
+    assert {item["identifier"] for page in pages for item in page["items"]} == made
