@@ -23,7 +23,9 @@ def register_operations() -> None:
     import openzone.catalog.routes  # noqa: F401
     import openzone.catalog.type_routes  # noqa: F401
     import openzone.domains.routes  # noqa: F401
+    import openzone.domains.unit_routes  # noqa: F401
     import openzone.enrichment.routes  # noqa: F401
+    import openzone.governance.routes  # noqa: F401
     import openzone.fulfillment.tasks  # noqa: F401
     import openzone.glossary.routes  # noqa: F401
     import openzone.projects.routes  # noqa: F401

@@ -7,6 +7,7 @@ from openzone.enrichment import models as enrichment_models  # noqa: F401
 from openzone.events import models as event_models  # noqa: F401
 from openzone.fulfillment import models as fulfillment_models  # noqa: F401
 from openzone.glossary import models as glossary_models  # noqa: F401
+from openzone.governance import models as governance_models  # noqa: F401
 from openzone.identity import models as identity_models  # noqa: F401
 from openzone.jobs import models as job_models  # noqa: F401
 from openzone.projects import models as project_models  # noqa: F401

@@ -31,6 +31,7 @@ from openzone.db.types import utcnow
 from openzone.domains import service as domains
 from openzone.errors import ConflictError, NotFoundError, ValidationError
 from openzone.glossary import service as glossary
+from openzone.glossary.models import Glossary
 from openzone.identity.models import User
 from openzone.projects import service as projects
 from openzone.projects.models import Project
@@ -47,6 +48,8 @@ _HISTORY = (_REQUESTS, _SUBSCRIPTIONS,
             table("subscription_grants", column("listing_id")))
 
 
+# The system form whose columns carry glossary terms (checked like asset-level terms).
+COLUMN_FORM_TYPE = types.PREFIX + "ColumnBusinessMetadataFormType"
 _CARRIED = "carried"  # marks a formsInput entry taken over from the previous revision (not a wire member)
 
 
@@ -117,6 +120,8 @@ def _forms_output(session: Session, settings: Settings, domain_id: str, project_
             checked = validate_content(name, model, content)
         except FormContentError as error:
             raise ValidationError(str(error)) from None
+        if not carried and type_name == COLUMN_FORM_TYPE:
+            glossary.check_column_terms(session, domain_id, name, checked)
         text = entry["content"] if carried else json.dumps(content if glue else checked)
         output.append({"formName": name, "typeName": type_name, "typeRevision": type_revision, "content": text})
     return output
@@ -126,10 +131,17 @@ def _glossary_terms(session: Session, actor: User, domain_id: str, terms: list |
     """The terms, each a glossary term of the domain the caller can see."""
     for term_id in terms or ():
         try:
-            glossary.get_term(session, actor, domain_id, term_id)
+            _, owner = glossary.get_term(session, actor, domain_id, term_id)
         except NotFoundError:
             raise ValidationError(f"Glossary term {term_id} not found in domain {domain_id}.") from None
+        _refuse_governed(term_id, owner)
     return list(dict.fromkeys(terms)) if terms else None
+
+
+def _refuse_governed(term_id: str, owner: Glossary) -> None:
+    if glossary.is_governed(owner):
+        raise ValidationError(f"Glossary term {term_id} belongs to the restricted glossary {owner.name}: attach it "
+                              f"with AssociateGovernedTerms (governedGlossaryTerms), not glossaryTerms.")
 
 
 # ---------------------------------------------------------------- assets and revisions

@@ -2,9 +2,13 @@
 
 import json
 
+from sqlalchemy.orm import object_session
+
 from openzone.catalog import assets, service
 from openzone.catalog.models import Asset, AssetRevision, Listing, ListingRevision
 from openzone.enrichment import predictions
+from openzone.glossary import service as glossary
+from openzone.governance import governed_terms
 from openzone.wire.pagination import decode_token, page
 from openzone.wire.registry import Call, datazone
 
@@ -18,6 +22,7 @@ def _asset(asset: Asset, revision: AssetRevision, listing: Listing | None) -> di
         "firstRevisionCreatedBy": asset.created_by, "glossaryTerms": revision.glossary_terms or None,
         "owningProjectId": asset.owning_project_id, "domainId": asset.domain_id, "formsOutput": revision.forms,
         "listing": {"listingId": listing.id, "listingStatus": listing.status} if listing else None,
+        "governedGlossaryTerms": governed_terms.terms_of(object_session(asset), asset.id) or None,
     }
 
 
@@ -88,6 +93,7 @@ def create_listing_change_set(call: Call, p: dict) -> dict:
 
 
 def _listing(listing: Listing, snapshot: ListingRevision) -> dict:
+    session = object_session(listing)
     return {
         "domainId": listing.domain_id, "id": listing.id, "listingRevision": str(snapshot.revision),
         "createdAt": snapshot.created_at, "updatedAt": listing.updated_at, "createdBy": listing.created_by,
@@ -96,7 +102,10 @@ def _listing(listing: Listing, snapshot: ListingRevision) -> dict:
         "item": {"assetListing": {
             "assetId": listing.asset_id, "assetRevision": str(snapshot.asset_revision),
             "assetType": listing.asset_type, "createdAt": snapshot.created_at, "forms": json.dumps(snapshot.forms),
-            "glossaryTerms": [], "owningProjectId": listing.owning_project_id}},
+            "glossaryTerms": glossary.detailed_terms(session, snapshot.glossary_terms),
+            "governedGlossaryTerms": glossary.detailed_terms(session, governed_terms.terms_of(session,
+                                                                                            listing.asset_id)),
+            "owningProjectId": listing.owning_project_id}},
     }
 
 

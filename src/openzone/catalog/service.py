@@ -12,6 +12,7 @@ from openzone.catalog.models import Asset, AssetRevision, Listing, ListingRevisi
 from openzone.domains import service as domains
 from openzone.errors import ConflictError, NotFoundError, ValidationError
 from openzone.events.outbox import Entity, emit
+from openzone.governance import enforcement, governed_terms
 from openzone.identity.models import User
 from openzone.projects import service as projects
 from openzone.wire.ids import new_id
@@ -38,6 +39,7 @@ def change_listing(session: Session, actor: User, domain_id: str, p: dict) -> Li
     revision = session.get(AssetRevision, (asset.id, number))
     if revision is None:
         raise NotFoundError(f"Asset {asset.id} has no revision {number}.")
+    _enforce_rules(session, asset, revision)
     forms = {form["formName"]: json.loads(form["content"]) for form in revision.forms}
     if listing is None:
         listing = Listing(id=new_id(), domain_id=domain_id, asset_id=asset.id, owning_project_id=asset.owning_project_id,
@@ -54,6 +56,14 @@ def change_listing(session: Session, actor: User, domain_id: str, p: dict) -> Li
     session.flush()
     _event(session, listing, actor, "Asset Added To Catalog")
     return listing
+
+
+def _enforce_rules(session: Session, asset: Asset, revision: AssetRevision) -> None:
+    """Publishing is refused until the revision satisfies the domain's metadata enforcement rules."""
+    terms = (revision.glossary_terms or []) + governed_terms.terms_of(session, asset.id)
+    enforcement.check_listing(session, asset.domain_id, asset.owning_project_id,
+                              f"asset {asset.id} revision {revision.revision}", asset.type_identifier,
+                              revision.forms, terms)
 
 
 def _event(session: Session, listing: Listing, actor: User, detail_type: str) -> None:

@@ -1,6 +1,6 @@
-"""Domains and domain user profiles."""
+"""Domains, domain units and domain user profiles."""
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openzone.db.base import Base, Timestamps
@@ -28,3 +28,19 @@ class UserProfile(Timestamps, Base):
     domain_id: Mapped[str] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
     status: Mapped[str] = mapped_column(String(16), default="ACTIVATED")
+
+
+class DomainUnit(Timestamps, Base):
+    """A node of the domain's unit tree; every domain has a root unit (Domain.root_domain_unit_id)."""
+
+    __tablename__ = "domain_units"
+    __table_args__ = (UniqueConstraint("domain_id", "parent_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    domain_id: Mapped[str] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("domain_units.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str | None] = mapped_column(Text)
+    owners: Mapped[list] = mapped_column(JSONDoc, default=list)  # user ids of the unit's owners
+    created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    updated_by: Mapped[str | None] = mapped_column(String(36))

@@ -3,7 +3,7 @@
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from openzone.domains.models import Domain, UserProfile
+from openzone.domains.models import Domain, DomainUnit, UserProfile
 from openzone.errors import AccessDeniedError, ConflictError, NotFoundError
 from openzone.identity import service as identity
 from openzone.identity.models import User
@@ -24,6 +24,10 @@ def create_domain(session: Session, actor: User, name: str, description: str | N
     session.add(domain)
     session.flush()
     session.add(UserProfile(domain_id=domain.id, user_id=actor.id))
+    session.flush()
+    # Every domain has a root unit, named like the domain and owned by its creator (DataZone's root unit owner).
+    session.add(DomainUnit(id=domain.root_domain_unit_id, domain_id=domain.id, parent_id=None, name=name,
+                           description=description, owners=[actor.id], created_by=actor.id))
     session.flush()
     return domain
 

@@ -236,3 +236,57 @@ def _refuse_cycles(session: Session, term: GlossaryTerm) -> None:
         if node not in seen:
             seen.add(node)
             stack.extend(children.get(node, ()))
+
+
+# ---------------------------------------------------------------- terms attached to assets and columns
+
+GOVERNED = "ASSET_GOVERNED_TERMS"
+
+
+def is_governed(glossary: Glossary) -> bool:
+    """Terms of a restricted glossary are governed: attached only with AssociateGovernedTerms."""
+    return GOVERNED in (glossary.usage_restrictions or [])
+
+
+def attachable_term(session: Session, domain_id: str, term_id: str) -> tuple[GlossaryTerm, Glossary] | str:
+    """The term and its glossary if it can be attached to metadata now, else why not.
+
+    Attachable: a term of the domain, ENABLED, in an ENABLED glossary (DataZone attaches only enabled terms).
+    """
+    term = session.get(GlossaryTerm, term_id)
+    glossary = session.get(Glossary, term.glossary_id) if term is not None else None
+    if term is None or term.domain_id != domain_id:
+        return f"glossary term {term_id} not found in domain {domain_id}"
+    if term.status != ENABLED or glossary.status != ENABLED:
+        return f"glossary term {term_id} ({term.name}) is DISABLED"
+    return term, glossary
+
+
+def check_column_terms(session: Session, domain_id: str, form_name: str, content: dict) -> None:
+    """ColumnBusinessMetadataForm: every column's glossaryTerms are attachable, non-governed terms.
+
+    Governed terms apply to whole assets only (as in DataZone), so a column may not carry them.
+    """
+    for column in content.get("columnsBusinessMetadata") or []:
+        for term_id in column.get("glossaryTerms") or []:
+            found = attachable_term(session, domain_id, term_id)
+            if isinstance(found, str):
+                raise ValidationError(f"Form {form_name}: column {column['columnIdentifier']}: {found}.")
+            if is_governed(found[1]):
+                raise ValidationError(f"Form {form_name}: column {column['columnIdentifier']}: glossary term "
+                                      f"{term_id} is a governed term; governed terms attach to assets only.")
+
+
+def term_glossary_id(session: Session, term_id: str) -> str:
+    """The glossary a term belongs to (no access check; the term must exist)."""
+    return session.get(GlossaryTerm, term_id).glossary_id
+
+
+def detailed_terms(session: Session, term_ids: list[str] | None) -> list[dict]:
+    """DetailedGlossaryTerm entries ({name, shortDescription}) for term ids, skipping deleted terms."""
+    out = []
+    for term_id in term_ids or ():
+        term = session.get(GlossaryTerm, term_id)
+        if term is not None:
+            out.append({"name": term.name, "shortDescription": term.short_description})
+    return out

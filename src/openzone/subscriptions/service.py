@@ -8,6 +8,7 @@ from openzone.catalog.models import Listing
 from openzone.domains import service as domains
 from openzone.errors import AccessDeniedError, ConflictError, NotFoundError, ValidationError
 from openzone.events.outbox import Entity, emit
+from openzone.governance import enforcement
 from openzone.identity.models import User
 from openzone.jobs.queue import enqueue
 from openzone.projects import environments
@@ -29,6 +30,8 @@ def create_request(session: Session, actor: User, domain_id: str, p: dict) -> Su
         raise ValidationError("Asset filters and S3 permissions in requests are not supported yet.")
     project = projects.require_actor(session, actor, domain_id, principals[0]["project"]["identifier"])
     listing = catalog.active_listing(session, domain_id, listings[0]["identifier"])
+    enforcement.check_subscription_request(session, domain_id, listing.owning_project_id, listing.asset_type,
+                                           p.get("metadataForms") or [])
     if listing.owning_project_id == project.id:
         raise ValidationError("A project cannot subscribe to a listing it publishes; it already owns the asset.")
     if session.scalar(select(SubscriptionRequest.id).where(

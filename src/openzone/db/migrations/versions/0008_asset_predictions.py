@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 import openzone.db.types
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Governance: metadata enforcement rules and governed (restricted) glossary terms."""
