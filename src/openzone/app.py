@@ -20,6 +20,7 @@ log = logging.getLogger("openzone")
 
 def register_operations() -> None:
     """Import every package's routes (and tasks) so their operations are registered."""
+    import openzone.catalog.product_routes  # noqa: F401
     import openzone.catalog.routes  # noqa: F401
     import openzone.catalog.type_routes  # noqa: F401
     import openzone.domains.routes  # noqa: F401

@@ -132,6 +132,27 @@ def _glossary_terms(session: Session, actor: User, domain_id: str, terms: list |
     return list(dict.fromkeys(terms)) if terms else None
 
 
+def unbound_forms(session: Session, settings: Settings, domain_id: str, project_id: str, given: list[dict],
+                  previous: list[dict] = ()) -> list[dict]:
+    """formsOutput of forms bound to no asset type (data products): each names its form type.
+
+    `previous` (a formsOutput) is carried over where `given` does not replace a form, as for asset revisions.
+    """
+    info = types.AssetTypeInfo(domain_id, "DataProduct", "1", {}, project_id, domain_id, project_id)
+    entries = {form["formName"]: {"formName": form["formName"], "content": form["content"], _CARRIED: True,
+                                  "typeIdentifier": form["typeName"], "typeRevision": form["typeRevision"]}
+               for form in previous}
+    if not previous:
+        return _forms_output(session, settings, domain_id, project_id, info, given)
+    entries.update({entry["formName"]: entry for entry in given})
+    return _forms_output(session, settings, domain_id, project_id, info, list(entries.values()))
+
+
+def glossary_terms(session: Session, actor: User, domain_id: str, terms: list | None) -> list | None:
+    """The terms, each a glossary term of the domain the caller can see (else ValidationError)."""
+    return _glossary_terms(session, actor, domain_id, terms)
+
+
 # ---------------------------------------------------------------- assets and revisions
 
 

@@ -2,7 +2,7 @@
 
 import json
 
-from openzone.catalog import assets, service
+from openzone.catalog import assets, product_routes, products, service
 from openzone.catalog.models import Asset, AssetRevision, Listing, ListingRevision
 from openzone.wire.pagination import decode_token, page
 from openzone.wire.registry import Call, datazone
@@ -80,7 +80,8 @@ def _listing(listing: Listing, snapshot: ListingRevision) -> dict:
         "createdAt": snapshot.created_at, "updatedAt": listing.updated_at, "createdBy": listing.created_by,
         "updatedBy": listing.updated_by, "name": snapshot.name, "description": snapshot.description,
         "status": listing.status,
-        "item": {"assetListing": {
+        "item": product_routes.listing_item(listing, snapshot) if listing.entity_type == products.DATA_PRODUCT
+        else {"assetListing": {
             "assetId": listing.asset_id, "assetRevision": str(snapshot.asset_revision),
             "assetType": listing.asset_type, "createdAt": snapshot.created_at, "forms": json.dumps(snapshot.forms),
             "glossaryTerms": [], "owningProjectId": listing.owning_project_id}},
