@@ -23,6 +23,7 @@ def register_operations() -> None:
     import openzone.catalog.product_routes  # noqa: F401
     import openzone.catalog.routes  # noqa: F401
     import openzone.catalog.type_routes  # noqa: F401
+    import openzone.catalog.type_search_routes  # noqa: F401
     import openzone.domains.routes  # noqa: F401
     import openzone.fulfillment.tasks  # noqa: F401
     import openzone.glossary.routes  # noqa: F401
