@@ -155,6 +155,24 @@ def test_delete_removes_the_product_but_not_its_assets(world):
     assert world.producer.dz.get_asset(domainIdentifier=world.domain_id, identifier=world.orders["id"])["id"]
 
 
+def test_an_asset_in_a_product_cannot_be_deleted(world):
+    dz = world.producer.dz
+    asset = glue_asset(world.producer, world, "orders", f"Orders bundled {uuid.uuid4().hex[:4]}")
+    product = create_product(world, items=items(asset))
+    code, message = error_of(dz.delete_asset, domainIdentifier=world.domain_id, identifier=asset["id"])
+    assert code == "ConflictException" and product["id"] in message
+    change(world, product["id"])
+    # Out of the product's latest revision, but still in its published listing: still refused.
+    dz.create_data_product_revision(domainIdentifier=world.domain_id, identifier=product["id"], name="Other",
+                                    items=items(world.orders))
+    code, message = error_of(dz.delete_asset, domainIdentifier=world.domain_id, identifier=asset["id"])
+    assert code == "ConflictException" and product["id"] in message
+    change(world, product["id"])
+    dz.delete_asset(domainIdentifier=world.domain_id, identifier=asset["id"])
+    assert error_of(dz.get_asset, domainIdentifier=world.domain_id, identifier=asset["id"])[0] == \
+        "ResourceNotFoundException"
+
+
 # Publishing
 
 
