@@ -70,7 +70,8 @@ def delete_listing(call: Call, p: dict) -> dict:
 
 @datazone("CreateListingChangeSet")
 def create_listing_change_set(call: Call, p: dict) -> dict:
-    listing = service.change_listing(call.session, call.principal, p["domainIdentifier"], p)
+    change = products.change_product_listing if p["entityType"] == products.DATA_PRODUCT else service.change_listing
+    listing = change(call.session, call.principal, p["domainIdentifier"], p)
     return {"listingId": listing.id, "listingRevision": str(listing.revision), "status": listing.status}
 
 

@@ -19,10 +19,8 @@ from openzone.wire.ids import new_id
 
 def change_listing(session: Session, actor: User, domain_id: str, p: dict) -> Listing:
     """PUBLISH an asset revision to the catalog (a new listing revision each time) or UNPUBLISH it."""
-    if p["entityType"] == "DATA_PRODUCT":
-        from openzone.catalog import products  # products build on this module
-
-        return products.change_product_listing(session, actor, domain_id, p)
+    if p["entityType"] != "ASSET":  # data products: products.change_product_listing
+        raise ValidationError(f"change_listing publishes assets, not {p['entityType']}.")
     asset = session.get(Asset, p["entityIdentifier"])
     if asset is None or asset.domain_id != domain_id:
         domains.require_domain_user(session, actor, domain_id)
