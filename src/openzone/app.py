@@ -20,8 +20,10 @@ log = logging.getLogger("openzone")
 
 def register_operations() -> None:
     """Import every package's routes (and tasks) so their operations are registered."""
+    import openzone.catalog.product_routes  # noqa: F401
     import openzone.catalog.routes  # noqa: F401
     import openzone.catalog.type_routes  # noqa: F401
+    import openzone.catalog.type_search_routes  # noqa: F401
     import openzone.domains.routes  # noqa: F401
     import openzone.domains.unit_routes  # noqa: F401
     import openzone.enrichment.routes  # noqa: F401

@@ -1,6 +1,7 @@
 """Imports every ORM module so the metadata (and Alembic) sees all tables."""
 
 from openzone.catalog import models as catalog_models  # noqa: F401
+from openzone.catalog import product_models as catalog_product_models  # noqa: F401
 from openzone.catalog import type_models as catalog_type_models  # noqa: F401
 from openzone.domains import models as domain_models  # noqa: F401
 from openzone.enrichment import models as enrichment_models  # noqa: F401

@@ -91,7 +91,8 @@ def test_unknown_path_after_authentication(admin):
 def _unimplemented() -> str:
     register_operations()
     model = service_model("datazone")
-    for name in ("GetGlossary", "GetGlossaryTerm", "GetDataProduct", "GetFormType"):
+    for name in ("GetGlossary", "GetGlossaryTerm", "GetDataProduct", "GetFormType", "GetLineageNode",
+                 "GetMetadataGenerationRun", "GetRule"):
         if name in model.operation_names and name not in HANDLERS["datazone"]:
             return name
     pytest.fail("every candidate operation is implemented; pick another")
@@ -100,7 +101,9 @@ def _unimplemented() -> str:
 def test_known_but_unimplemented_operation_is_a_clear_error(admin, domain_id):
     name = _unimplemented()
     method = {"GetGlossary": "get_glossary", "GetGlossaryTerm": "get_glossary_term",
-              "GetDataProduct": "get_data_product", "GetFormType": "get_form_type"}[name]
+              "GetDataProduct": "get_data_product", "GetFormType": "get_form_type",
+              "GetLineageNode": "get_lineage_node", "GetMetadataGenerationRun": "get_metadata_generation_run",
+              "GetRule": "get_rule"}[name]
     kwargs = {"domainIdentifier": domain_id, "identifier": "abcdefghijklmn"}
     if name == "GetFormType":
         kwargs = {"domainIdentifier": domain_id, "formTypeIdentifier": "amazon.datazone.GlueTableFormType"}

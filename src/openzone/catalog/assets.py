@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from openzone.catalog import glue_form, types
 from openzone.catalog.form_content import FormContentError, validate_content
 from openzone.catalog.models import Asset, AssetRevision, Listing, ListingRevision
+from openzone.catalog.product_models import DataProduct, DataProductRevision
 from openzone.catalog.system_forms import READ_ONLY_FORM_TYPES
 from openzone.config import Settings
 from openzone.db.types import utcnow
@@ -144,6 +145,27 @@ def _refuse_governed(term_id: str, owner: Glossary) -> None:
                               f"with AssociateGovernedTerms (governedGlossaryTerms), not glossaryTerms.")
 
 
+def unbound_forms(session: Session, settings: Settings, domain_id: str, project_id: str, given: list[dict],
+                  previous: list[dict] = ()) -> list[dict]:
+    """formsOutput of forms bound to no asset type (data products): each names its form type.
+
+    `previous` (a formsOutput) is carried over where `given` does not replace a form, as for asset revisions.
+    """
+    info = types.AssetTypeInfo(domain_id, "DataProduct", "1", {}, project_id, domain_id, project_id)
+    entries = {form["formName"]: {"formName": form["formName"], "content": form["content"], _CARRIED: True,
+                                  "typeIdentifier": form["typeName"], "typeRevision": form["typeRevision"]}
+               for form in previous}
+    if not previous:
+        return _forms_output(session, settings, domain_id, project_id, info, given)
+    entries.update({entry["formName"]: entry for entry in given})
+    return _forms_output(session, settings, domain_id, project_id, info, list(entries.values()))
+
+
+def glossary_terms(session: Session, actor: User, domain_id: str, terms: list | None) -> list | None:
+    """The terms, each a glossary term of the domain the caller can see (else ValidationError)."""
+    return _glossary_terms(session, actor, domain_id, terms)
+
+
 # ---------------------------------------------------------------- assets and revisions
 
 
@@ -256,9 +278,24 @@ def refuse_subscribed(session: Session, listing: Listing, what: str) -> None:
                             f"accept or reject them first.")
 
 
+def _refuse_in_products(session: Session, asset: Asset) -> None:
+    """An asset that a data product bundles (its latest revision, or its published listing) cannot go."""
+    latest = select(DataProductRevision.data_product_id, DataProductRevision.items).join(
+        DataProduct, (DataProduct.id == DataProductRevision.data_product_id)
+        & (DataProduct.revision == DataProductRevision.revision)).where(DataProduct.domain_id == asset.domain_id)
+    published = select(Listing.data_product_id, ListingRevision.items).join(
+        ListingRevision, (ListingRevision.listing_id == Listing.id) & (ListingRevision.revision == Listing.revision)
+    ).where(Listing.domain_id == asset.domain_id, Listing.entity_type == "DATA_PRODUCT", Listing.status != DELETED)
+    for product_id, items in (*session.execute(latest), *session.execute(published)):
+        if any(asset.id in (item.get("identifier"), item.get("assetId")) for item in items or ()):
+            raise ConflictError(f"Cannot delete asset {asset.id}: data product {product_id} contains it; "
+                                f"remove it from the product (a new revision, published again) first.")
+
+
 def delete_asset(session: Session, actor: User, domain_id: str, asset_id: str) -> None:
     """Delete an asset, its revisions and its listing (owners and contributors of the owning project)."""
     asset = _writable_asset(session, actor, domain_id, asset_id)
+    _refuse_in_products(session, asset)
     listing = session.scalar(select(Listing).where(Listing.asset_id == asset.id))
     if listing is not None:
         refuse_subscribed(session, listing, f"asset {asset.id}")

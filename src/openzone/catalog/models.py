@@ -38,20 +38,28 @@ class AssetRevision(Base):
 
 
 class Listing(Timestamps, Base):
-    """One asset's entry in the published catalog; each (re)publish snapshots a revision."""
+    """One asset's or data product's entry in the published catalog; each (re)publish snapshots a revision.
+
+    entity_type says which: ASSET listings fill the asset_* columns, DATA_PRODUCT listings the
+    data_product_* ones (their assets are in each revision's `items`).
+    """
 
     __tablename__ = "listings"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     domain_id: Mapped[str] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), index=True)
-    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), unique=True)
+    entity_type: Mapped[str] = mapped_column(String(16), default="ASSET", server_default="ASSET")
+    asset_id: Mapped[str | None] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), unique=True)
+    data_product_id: Mapped[str | None] = mapped_column(ForeignKey("data_products.id", ondelete="CASCADE"),
+                                                        unique=True)
     owning_project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
     revision: Mapped[int] = mapped_column(Integer, default=1)
-    asset_revision: Mapped[int] = mapped_column(Integer)
+    asset_revision: Mapped[int | None] = mapped_column(Integer)
+    data_product_revision: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="ACTIVE", index=True)
     name: Mapped[str] = mapped_column(String(256))
     description: Mapped[str | None] = mapped_column(Text)
-    asset_type: Mapped[str] = mapped_column(String(513))
+    asset_type: Mapped[str | None] = mapped_column(String(513))
     forms: Mapped[dict] = mapped_column(JSONDoc)  # {formName: content object}
     glossary_terms: Mapped[list | None] = mapped_column(JSONDoc)
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
@@ -67,7 +75,11 @@ class ListingRevision(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     listing_id: Mapped[str] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), index=True)
     revision: Mapped[int] = mapped_column(Integer)
-    asset_revision: Mapped[int] = mapped_column(Integer)
+    asset_revision: Mapped[int | None] = mapped_column(Integer)
+    data_product_revision: Mapped[int | None] = mapped_column(Integer)
+    # DATA_PRODUCT listings: the assets as published, [{assetId, assetRevision, assetType, listingId,
+    # listingRevision, glossaryTerms}]
+    items: Mapped[list | None] = mapped_column(JSONDoc)
     name: Mapped[str] = mapped_column(String(256))
     description: Mapped[str | None] = mapped_column(Text)
     forms: Mapped[dict] = mapped_column(JSONDoc)

@@ -4,7 +4,7 @@ import json
 
 from sqlalchemy.orm import object_session
 
-from openzone.catalog import assets, service
+from openzone.catalog import assets, product_routes, products, service
 from openzone.catalog.models import Asset, AssetRevision, Listing, ListingRevision
 from openzone.enrichment import predictions
 from openzone.glossary import service as glossary
@@ -88,7 +88,8 @@ def delete_listing(call: Call, p: dict) -> dict:
 
 @datazone("CreateListingChangeSet")
 def create_listing_change_set(call: Call, p: dict) -> dict:
-    listing = service.change_listing(call.session, call.principal, p["domainIdentifier"], p)
+    change = products.change_product_listing if p["entityType"] == products.DATA_PRODUCT else service.change_listing
+    listing = change(call.session, call.principal, p["domainIdentifier"], p)
     return {"listingId": listing.id, "listingRevision": str(listing.revision), "status": listing.status}
 
 
@@ -99,7 +100,8 @@ def _listing(listing: Listing, snapshot: ListingRevision) -> dict:
         "createdAt": snapshot.created_at, "updatedAt": listing.updated_at, "createdBy": listing.created_by,
         "updatedBy": listing.updated_by, "name": snapshot.name, "description": snapshot.description,
         "status": listing.status,
-        "item": {"assetListing": {
+        "item": product_routes.listing_item(listing, snapshot) if listing.entity_type == products.DATA_PRODUCT
+        else {"assetListing": {
             "assetId": listing.asset_id, "assetRevision": str(snapshot.asset_revision),
             "assetType": listing.asset_type, "createdAt": snapshot.created_at, "forms": json.dumps(snapshot.forms),
             "glossaryTerms": glossary.detailed_terms(session, snapshot.glossary_terms),

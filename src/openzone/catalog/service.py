@@ -20,8 +20,8 @@ from openzone.wire.ids import new_id
 
 def change_listing(session: Session, actor: User, domain_id: str, p: dict) -> Listing:
     """PUBLISH an asset revision to the catalog (a new listing revision each time) or UNPUBLISH it."""
-    if p["entityType"] != "ASSET":
-        raise ValidationError("Only ASSET listings are supported yet.")
+    if p["entityType"] != "ASSET":  # data products: products.change_product_listing
+        raise ValidationError(f"change_listing publishes assets, not {p['entityType']}.")
     asset = session.get(Asset, p["entityIdentifier"])
     if asset is None or asset.domain_id != domain_id:
         domains.require_domain_user(session, actor, domain_id)
@@ -35,18 +35,28 @@ def change_listing(session: Session, actor: User, domain_id: str, p: dict) -> Li
         session.flush()
         _event(session, listing, actor, "Asset Unpublished")
         return listing
-    number = _revision_number(p.get("entityRevision"), asset.revision)
+    return publish_asset_revision(session, actor, asset, _revision_number(p.get("entityRevision"), asset.revision))
+
+
+def publish_asset_revision(session: Session, actor: User, asset: Asset, number: int,
+                           status: str = "ACTIVE") -> Listing:
+    """Snapshot revision `number` of the asset as the next revision of its listing, with that status.
+
+    Data products publish their assets with status INACTIVE: DataZone makes such assets available only
+    through the product (not searched, not subscribable on their own).
+    """
     revision = session.get(AssetRevision, (asset.id, number))
     if revision is None:
         raise NotFoundError(f"Asset {asset.id} has no revision {number}.")
     _enforce_rules(session, asset, revision)
     forms = {form["formName"]: json.loads(form["content"]) for form in revision.forms}
+    listing = session.scalar(select(Listing).where(Listing.asset_id == asset.id))
     if listing is None:
-        listing = Listing(id=new_id(), domain_id=domain_id, asset_id=asset.id, owning_project_id=asset.owning_project_id,
-                          revision=0, created_by=actor.id)
+        listing = Listing(id=new_id(), domain_id=asset.domain_id, asset_id=asset.id,
+                          owning_project_id=asset.owning_project_id, revision=0, created_by=actor.id)
         session.add(listing)
     listing.revision += 1
-    listing.asset_revision, listing.status, listing.updated_by = number, "ACTIVE", actor.id
+    listing.asset_revision, listing.status, listing.updated_by = number, status, actor.id
     listing.name, listing.description, listing.glossary_terms = revision.name, revision.description, revision.glossary_terms
     listing.asset_type, listing.forms = asset.type_identifier, forms
     session.flush()
@@ -54,7 +64,8 @@ def change_listing(session: Session, actor: User, domain_id: str, p: dict) -> Li
                                 name=revision.name, description=revision.description, forms=forms,
                                 glossary_terms=revision.glossary_terms, created_by=actor.id))
     session.flush()
-    _event(session, listing, actor, "Asset Added To Catalog")
+    if status == "ACTIVE":
+        _event(session, listing, actor, "Asset Added To Catalog")
     return listing
 
 
@@ -127,6 +138,36 @@ def active_listing(session: Session, domain_id: str, listing_id: str) -> Listing
 def listing_table(listing: Listing) -> tuple[str, str]:
     """The (database, table) a Glue table listing points at."""
     form = listing.forms.get(glue_form.FORM_NAME) or {}
+    return form["databaseName"], form["tableName"]
+
+
+def listing_assets(session: Session, listing: Listing, revision: int) -> list[tuple[str, int, str]]:
+    """(asset id, asset revision, asset type) of what revision `revision` of the listing grants."""
+    if listing.entity_type == "ASSET":
+        return [(listing.asset_id, listing.asset_revision, listing.asset_type)]
+    snapshot = session.scalar(select(ListingRevision).where(ListingRevision.listing_id == listing.id,
+                                                           ListingRevision.revision == revision))
+    return [(item["assetId"], item["assetRevision"], item["assetType"]) for item in snapshot.items or ()]
+
+
+def granted_asset_type(session: Session, listing: Listing, asset_id: str) -> str:
+    """The type of one asset a listing grants (a data product's assets have their own types)."""
+    if listing.entity_type == "ASSET":
+        return listing.asset_type
+    asset = session.get(Asset, asset_id)
+    return asset.type_identifier if asset is not None else "unknown"
+
+
+def asset_table(session: Session, listing: Listing, asset_id: str, asset_revision: int) -> tuple[str, str]:
+    """The (database, table) of one granted asset; LookupError when it is not a Glue table."""
+    if listing.entity_type == "ASSET":
+        forms = listing.forms
+    else:  # a data product's asset: its table as of the revision the product listing published
+        revision = session.get(AssetRevision, (asset_id, asset_revision))
+        forms = {f["formName"]: json.loads(f["content"]) for f in revision.forms} if revision else {}
+    form = forms.get(glue_form.FORM_NAME)
+    if not form or "tableName" not in form:
+        raise LookupError(f"Asset {asset_id} is not a Glue table; the lake cannot grant it.")
     return form["databaseName"], form["tableName"]
 
 

@@ -39,9 +39,9 @@ def fulfill(session: Session, settings: Settings, payload: dict) -> None:
             if target.type != "GlueSubscriptionTargetType" or environment.status != "ACTIVE":
                 raise lake.GrantFailure(f"Target {target.id} cannot receive lake grants "
                                         f"(type {target.type}, environment {environment.status}).")
-            name = lake.grant_table(session, settings, grant.id, asset.asset_id, environment.consumer_db,
-                                    catalog.listing_table(listing))
-        except lake.GrantFailure as failure:
+            source = catalog.asset_table(session, listing, asset.asset_id, asset.asset_revision)
+            name = lake.grant_table(session, settings, grant.id, asset.asset_id, environment.consumer_db, source)
+        except (lake.GrantFailure, LookupError) as failure:  # LookupError: not a table the lake can grant
             if _finish(session, asset, states.GRANT_FAILED, failed_at=utcnow(), failure_cause=str(failure)):
                 subscriptions.grant_event(session, grant, asset.asset_id, None, "Subscription Grant Failed",
                                           {"failureCause": str(failure)})

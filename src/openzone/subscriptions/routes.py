@@ -22,11 +22,19 @@ def _principal(session: Session, project_id: str) -> dict:
 def _listing(session: Session, listing_id: str, revision: int) -> dict:
     listing, snapshot = catalog.listing_snapshot(session, listing_id, revision)
     owner = projects.project_by_id(session, listing.owning_project_id)
+    if listing.entity_type == "DATA_PRODUCT":
+        item = {"productListing": {
+            "entityId": listing.data_product_id, "entityRevision": str(snapshot.data_product_revision),
+            "glossaryTerms": [], "name": snapshot.name, "description": snapshot.description or "",
+            "assetListings": [{"entityId": a["assetId"], "entityRevision": str(a["assetRevision"]),
+                               "entityType": short_type_name(a["assetType"])} for a in snapshot.items or ()]}}
+    else:
+        item = {"assetListing": {"entityId": listing.asset_id, "entityRevision": str(snapshot.asset_revision),
+                                 "entityType": short_type_name(listing.asset_type),
+                                 "forms": json.dumps(snapshot.forms), "glossaryTerms": []}}
     return {"id": listing.id, "revision": str(revision), "name": snapshot.name,
             "description": snapshot.description or "", "ownerProjectId": owner.id, "ownerProjectName": owner.name,
-            "item": {"assetListing": {"entityId": listing.asset_id, "entityRevision": str(snapshot.asset_revision),
-                                      "entityType": short_type_name(listing.asset_type),
-                                      "forms": json.dumps(snapshot.forms), "glossaryTerms": []}}}
+            "item": item}
 
 
 def _request(session: Session, request: SubscriptionRequest, summary: bool = False) -> dict:

@@ -118,25 +118,30 @@ def accept_request(session: Session, actor: User, domain_id: str, request_id: st
     _request_event(session, request, actor, "Subscription Request Accepted")
     _subscription_event(session, subscription, actor, "Subscription Created")
     listing = session.get(Listing, request.listing_id)
+    # A data product's listing grants all its assets at once: a target takes it if it takes any of their types.
+    asset_types = {catalog.short_type_name(t) for _, _, t in
+                   catalog.listing_assets(session, listing, subscription.listing_revision)}
     for target in environments.targets_of_project(session, request.project_id):
-        if target.creation_mode == "AUTOMATIC" and \
-                catalog.short_type_name(listing.asset_type) in target.applicable_asset_types:
+        if target.creation_mode == "AUTOMATIC" and asset_types & set(target.applicable_asset_types):
             create_grant(session, actor, subscription, target.id, target.environment_id, listing)
     return request
 
 
 def create_grant(session: Session, actor: User, subscription: Subscription, target_id: str,
                  environment_id: str, listing: Listing) -> SubscriptionGrant:
-    """Record the intent to grant the listing's asset at one target; a worker fulfils it."""
+    """Record the intent to grant the listing's assets (one, or a data product's) at one target; a worker fulfils it."""
     grant = SubscriptionGrant(id=new_id(), domain_id=subscription.domain_id, subscription_id=subscription.id,
                               target_id=target_id, environment_id=environment_id, listing_id=listing.id,
                               listing_revision=subscription.listing_revision, created_by=actor.id)
     session.add(grant)
     session.flush()  # no ORM relationships: flush the parent before rows that point at it
-    session.add(GrantAsset(grant_id=grant.id, asset_id=listing.asset_id, asset_revision=listing.asset_revision,
-                           status=states.GRANT_PENDING))
+    granted = catalog.listing_assets(session, listing, subscription.listing_revision)
+    for asset_id, asset_revision, _ in granted:
+        session.add(GrantAsset(grant_id=grant.id, asset_id=asset_id, asset_revision=asset_revision,
+                               status=states.GRANT_PENDING))
     session.flush()
-    grant_event(session, grant, listing.asset_id, actor.id, "Subscription Grant Requested")
+    for asset_id, _, _ in granted:
+        grant_event(session, grant, asset_id, actor.id, "Subscription Grant Requested")
     enqueue(session, "grant.fulfill", {"grant_id": grant.id})
     return grant
 
@@ -149,7 +154,7 @@ def grant_event(session: Session, grant: SubscriptionGrant, asset_id: str, user_
          entity=Entity(grant.id, "SubscriptionGrantEntityType", owning_project_id=listing.owning_project_id),
          user_id=user_id, data={
              "asset": {"id": asset_id, "listingId": grant.listing_id, "listingVersion": str(grant.listing_revision),
-                       "typeName": catalog.short_type_name(listing.asset_type)},
+                       "typeName": catalog.short_type_name(catalog.granted_asset_type(session, listing, asset_id))},
              "subscriptionTarget": {"id": grant.target_id, "environmentId": grant.environment_id},
              "subscriptionId": grant.subscription_id, **(extra or {})})
 
