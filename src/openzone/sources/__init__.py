@@ -1,0 +1,1 @@
+"""Data sources: connections, secrets, runs that import real catalogs into a project's inventory."""
