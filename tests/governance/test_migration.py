@@ -1,6 +1,5 @@
 """Migration 0007: domains created before domain units existed get their root unit."""
 
-import pytest
 from alembic import command
 from sqlalchemy import insert
 
@@ -9,21 +8,10 @@ from openzone.db.session import get_engine, session_scope
 from openzone.domains.models import Domain, DomainUnit
 from openzone.identity.models import User
 
-from conftest import drop_postgres_database, postgres_database
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def empty_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    url = postgres_database()
-    yield url
-    drop_postgres_database(url)
-
-
-def test_existing_domains_get_a_root_unit_owned_by_their_creator(empty_url):
-    url = empty_url
+def test_existing_domains_get_a_root_unit_owned_by_their_creator(unmigrated_database_url):
+    url = unmigrated_database_url
     command.upgrade(alembic_config(url), "0005")
     with get_engine(url).begin() as connection:
         connection.execute(insert(User.__table__).values(id="u1", name="old", is_admin=True))
