@@ -54,6 +54,8 @@ def lake(tmp_path) -> Path:
                   items=pa.array([[{"sku": "a", "qty": 1}]]))
     write_text(root / "orders/_SUCCESS", "")
     write_text(root / "orders/year=2024/month=1/.part-0.parquet.crc", "crc")
+    write_parquet(root / "orders/_temporary/0/part-9.parquet", junk=[1])  # a writer's leftovers: not data
+    write_text(root / "_staging.csv", "junk\n1\n")
     write_text(root / "people/people.csv", "id;name;born\n1;Ann;1990-01-02\n2;Bob;1985-12-31\n")
     write_text(root / "events/day=2024-03-01/events.jsonl",
                '{"id": 1, "kind": "click", "at": {"page": "/", "ms": 12}}\n{"id": 2, "kind": "view"}\n')
