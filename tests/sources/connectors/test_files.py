@@ -149,6 +149,7 @@ def test_databases_layout_names_database_option_and_filters(lake, tmp_path):
         ("hr", "people"), ("sales", "orders"), ("sales", "orders_tmp"), ("sales", "refunds")]
     kept = warehouse.tables([flt("SALES", ("INCLUDE", "orders*"), ("EXCLUDE", "*_tmp"))])
     assert [(t.database, t.name) for t in kept] == [("sales", "orders")]
+    assert [t.name for t in warehouse.tables([RelationalFilter("hr", "public")])] == ["people"]
 
     named = local(lake, database="shop").tables([flt("shop", ("INCLUDE", "people"))])
     assert [(t.database, t.name) for t in named] == [("shop", "people")]

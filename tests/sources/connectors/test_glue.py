@@ -120,6 +120,10 @@ def test_filters_pick_databases_case_insensitively_and_tables_by_glob(moto_serve
     both = connector.tables([flt(database, ("INCLUDE", "customers")), flt(other)])
     assert [(t.database, t.name) for t in both] == [(database, "customers"), (other, "people")]
 
+    # Glue has no schemas: a schemaName in a filter is ignored rather than matching nothing.
+    with_schema = connector.tables([RelationalFilter(other, "public")])
+    assert [(t.database, t.name) for t in with_schema] == [(other, "people")]
+
 
 def test_without_filters_every_database_is_read(moto_server, catalog):
     client, database = catalog

@@ -56,6 +56,7 @@ from openzone.sources.connectors.base import (
     TableInfo,
     selected,
 )
+from openzone.sources.connectors.glue import without_schemas
 
 FORMATS = {".parquet": "parquet", ".parq": "parquet", ".pq": "parquet", ".csv": "csv", ".tsv": "csv",
            ".json": "json", ".jsonl": "json", ".ndjson": "json"}
@@ -266,10 +267,13 @@ class FilesConnector:
             self._duckdb().close()
 
     def tables(self, filters: Sequence[RelationalFilter]) -> Iterator[TableInfo]:
+        filters = without_schemas(filters)
         self.store.check()
         con = None
         try:
             for database, relative in self._databases():
+                if filters and not any(f.selects(database, None) for f in filters):
+                    continue  # not even listed
                 for name, where in self._candidates(relative):
                     if not selected(filters, database, None, name):
                         continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -52,6 +53,7 @@ class GlueConnector:
                    lambda: self.client.get_databases(MaxResults=1, **self.catalog))
 
     def tables(self, filters: Sequence[RelationalFilter]) -> Iterator[TableInfo]:
+        filters = without_schemas(filters)
         for database in self._databases(filters):
             pages = self.client.get_paginator("get_tables").paginate(DatabaseName=database, **self.catalog)
             for page in self._pages(pages, f"listing the tables of Glue database {database!r}", "glue:GetTables"):
@@ -106,6 +108,11 @@ class GlueConnector:
             view_sql=view_sql(table.get("ViewOriginalText")) if is_view else None,
             extra=extra,
         )
+
+
+def without_schemas(filters: Sequence[RelationalFilter]) -> list[RelationalFilter]:
+    """Glue (and files) have databases but no schemas: a schemaName in a filter is ignored, not a mismatch."""
+    return [replace(f, schema=None) for f in filters]
 
 
 def _columns(columns: list[dict] | None) -> tuple[ColumnInfo, ...]:
