@@ -192,6 +192,8 @@ def test_paths_with_dotdot_or_outside_the_allowed_root_are_refused(tmp_path):
     assert raised.value.error_type == "ACCESS_DENIED_EXCEPTION"
 
     assert [t.name for t in local("ok", allowed_root=str(allowed)).tables([])] == ["t"]
+    with pytest.raises(SourceUnreachable, match="absolute"):
+        local("ok")  # without a root to resolve it from, a relative path would depend on the server's cwd
 
 
 def test_symlinks_out_of_the_root_are_skipped_and_linked_folders_not_followed(tmp_path):

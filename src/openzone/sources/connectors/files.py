@@ -24,7 +24,8 @@ files) does not fail the run: it is yielded with no columns and `extra["error"]`
 A root that is missing, refused or unreachable raises SourceUnreachable.
 
 Safety: spec.path must not contain `..`; with spec.options["allowed_root"] set (the server's folder
-for file sources), a local path must lie inside it (relative paths are taken from it). Symbolic links
+for file sources), a local path must lie inside it (relative paths are taken from it); without it, a
+local path must be absolute. Symbolic links
 that point outside the root are skipped and linked folders are not followed. DuckDB runs in a throwaway
 in-memory connection restricted to the root (enable_external_access off, allowed_directories = the
 root); file paths reach it as bound parameters and the S3 secret as quoted literals, never printed.
@@ -98,8 +99,10 @@ class LocalFolder:
         raw = spec.path or ""
         if not raw or ".." in PurePosixPath(raw.replace("\\", "/")).parts or "\x00" in raw:
             raise SourceUnreachable(f"the files path {raw!r} must be a folder path without '..'", "VALIDATION_EXCEPTION")
-        path = Path(raw).expanduser()
+        path = Path(raw)
         allowed = spec.options.get("allowed_root")
+        if not allowed and not path.is_absolute():
+            raise SourceUnreachable(f"the files path {raw!r} must be an absolute folder path", "VALIDATION_EXCEPTION")
         if allowed:
             allowed_root = Path(allowed).resolve()
             path = (allowed_root / path).resolve()  # an absolute `path` stays itself
