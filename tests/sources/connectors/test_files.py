@@ -314,3 +314,18 @@ def test_duckdb_may_read_only_below_the_root(tmp_path):
             con.execute("SET enable_external_access = true")
     finally:
         con.close()
+
+
+def test_s3_keys_with_quotes_spaces_escapes_and_accents_are_read(moto_server, tmp_path):
+    bucket = unique("odd")
+    client = moto_server.client("s3")
+    client.create_bucket(Bucket=bucket)
+    write_parquet(tmp_path / "a.parquet", id=[1])
+    for key in ("r/t/region=us%2Feast/a.parquet", "r/it's data/o'brien; DROP x+y.parquet", "r/u/é ü.parquet"):
+        client.upload_file(str(tmp_path / "a.parquet"), bucket, key)
+
+    tables = by_name(s3(moto_server, f"s3://{bucket}/r").tables([]))
+
+    assert sorted(tables) == ["it's data", "t", "u"]
+    assert all(t.columns == (ColumnInfo("id", "bigint"),) for t in tables.values())
+    assert tables["t"].partition_keys == (ColumnInfo("region", "string"),)
