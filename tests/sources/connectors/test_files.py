@@ -132,6 +132,7 @@ def test_unreadable_tables_fail_alone_with_their_error(lake):
                         ("uneven", "different partition folders"), ("docs", "no Parquet, CSV or JSON")]:
         assert tables[name].columns == (), name
         assert words in tables[name].extra["error"], tables[name].extra["error"]
+        assert tables[name].extra["errorType"] == "VALIDATION_EXCEPTION"
         assert tables[name].extra["provenance"] == PROVENANCE
     assert tables["broken"].extra["fileCount"] == 1
     assert tables["orders"].columns and "error" not in tables["orders"].extra
@@ -329,3 +330,17 @@ def test_s3_keys_with_quotes_spaces_escapes_and_accents_are_read(moto_server, tm
     assert sorted(tables) == ["it's data", "t", "u"]
     assert all(t.columns == (ColumnInfo("id", "bigint"),) for t in tables.values())
     assert tables["t"].partition_keys == (ColumnInfo("region", "string"),)
+
+
+def test_an_s3_file_duckdb_cannot_fetch_is_reported_with_the_http_error_type(moto_server):
+    bucket = unique("gone")
+    moto_server.client("s3").create_bucket(Bucket=bucket)
+    connector = s3(moto_server, f"s3://{bucket}/r")
+    con = connector._duckdb()
+    try:
+        with pytest.raises(Exception) as raised:  # what DuckDB says when the object vanished after the listing
+            con.sql("SELECT * FROM read_parquet(?)", params=[f"s3://{bucket}/r/t/a.parquet"]).types
+    finally:
+        con.close()
+    message = files._first_line(raised.value)
+    assert files._HTTP_ERROR_TYPES[files._http_status(message)] == "RESOURCE_NOT_FOUND_EXCEPTION"

@@ -20,7 +20,9 @@ crawler would write them, so the same data reads the same through the Glue conne
 types are inferred from the folder values (bigint, double, date, else string).
 
 A table that cannot be read (a corrupt file, mixed formats, inconsistent partition folders, no data
-files) does not fail the run: it is yielded with no columns and `extra["error"]` saying what is wrong.
+files) does not fail the run: it is yielded with no columns, `extra["error"]` saying what is wrong and
+`extra["errorType"]` the DataSourceErrorType (VALIDATION_EXCEPTION for unreadable data,
+ACCESS_DENIED_EXCEPTION / RESOURCE_NOT_FOUND_EXCEPTION when S3 or the file system refuses a file).
 A root that is missing, refused or unreachable raises SourceUnreachable.
 
 Safety: spec.path must not contain `..`; with spec.options["allowed_root"] set (the server's folder
@@ -348,22 +350,24 @@ class FilesConnector:
         info = {"database": database, "name": name, "location": location}
         try:
             files = [f for f in self.store.walk(path) if f.size > 0] if is_folder else [where]
-        except (OSError, SourceUnreachable) as error:
-            return TableInfo(**info, columns=(), extra=extra | {"error": f"cannot list {location}: {error}"})
+        except SourceUnreachable as error:
+            return _failed(info, extra, str(error), error.error_type)
+        except OSError as error:
+            kind = "ACCESS_DENIED_EXCEPTION" if isinstance(error, PermissionError) else "RESOURCE_NOT_FOUND_EXCEPTION"
+            return _failed(info, extra, f"cannot list {location}: {error.strerror or error}", kind)
         data = [f for f in files if file_format(f.relative) and not _GLOB_CHARACTERS.search(f.relative)]
         extra |= {"fileCount": len(data), "totalBytes": sum(f.size for f in data)}
         formats = sorted({file_format(f.relative) for f in data})
         if not formats:
-            return TableInfo(**info, columns=(), extra=extra | {"error": f"no Parquet, CSV or JSON files in {location}"})
+            return _failed(info, extra, f"no Parquet, CSV or JSON files in {location}")
         if len(formats) > 1:
-            return TableInfo(**info, columns=(), extra=extra | {
-                "error": f"{location} mixes {' and '.join(formats)} files; keep one format per table folder"})
+            return _failed(info, extra, f"{location} mixes {' and '.join(formats)} files; keep one format per table folder")
         classification = formats[0]
         info["classification"] = classification
         try:
             partition_keys = _partition_keys([f.relative[len(path) + 1:] for f in data]) if is_folder else ()
         except ValueError as error:
-            return TableInfo(**info, columns=(), extra=extra | {"error": str(error)})
+            return _failed(info, extra, str(error))
         sample = [self.store.uri(f.relative) for f in _spread(data, self.schema_files)]
         try:
             relation = con.sql(f"SELECT * FROM {_READERS[classification]}($files, union_by_name = true, "
@@ -376,8 +380,23 @@ class FilesConnector:
                 delimiter, header = con.execute("SELECT Delimiter, HasHeader FROM sniff_csv(?)", [sample[0]]).fetchone()
                 extra |= {"delimiter": delimiter, "header": header}
         except duckdb.Error as error:
-            return TableInfo(**info, columns=(), extra=extra | {"error": _first_line(error)})
+            message = _first_line(error)
+            return _failed(info, extra, message, _HTTP_ERROR_TYPES.get(_http_status(message), "VALIDATION_EXCEPTION"))
         return TableInfo(**info, columns=columns, partition_keys=partition_keys, extra=extra)
+
+
+_HTTP_ERROR_TYPES = {"403": "ACCESS_DENIED_EXCEPTION", "404": "RESOURCE_NOT_FOUND_EXCEPTION",
+                     "429": "THROTTLING_EXCEPTION", "503": "THROTTLING_EXCEPTION"}
+
+
+def _failed(info: dict, extra: dict, message: str, error_type: str = "VALIDATION_EXCEPTION") -> TableInfo:
+    """A table that cannot be read: no columns, and what is wrong in extra (the run reports it as FAILED)."""
+    return TableInfo(**info, columns=(), extra=extra | {"error": message, "errorType": error_type})
+
+
+def _http_status(message: str) -> str | None:
+    found = re.search(r"\(HTTP (\d{3})", message)
+    return found.group(1) if found else None
 
 
 def _first_line(error: Exception) -> str:
