@@ -344,3 +344,20 @@ def test_an_s3_file_duckdb_cannot_fetch_is_reported_with_the_http_error_type(mot
         con.close()
     message = files._first_line(raised.value)
     assert files._HTTP_ERROR_TYPES[files._http_status(message)] == "RESOURCE_NOT_FOUND_EXCEPTION"
+
+
+def test_a_path_to_one_partitioned_table_folder_is_that_table(lake, moto_server):
+    [orders] = local(lake / "orders").tables([])
+    assert (orders.database, orders.name, orders.location) == ("lake", "orders", str(lake / "orders"))
+    assert orders.partition_keys == (ColumnInfo("year", "bigint"), ColumnInfo("month", "bigint"))
+    assert orders.extra["fileCount"] == 2
+
+    [people] = local(lake / "people", layout="table", database="crm").tables([flt("crm")])
+    assert (people.database, people.name, people.classification) == ("crm", "people", "csv")
+
+    bucket = unique("one")
+    moto_server.client("s3").create_bucket(Bucket=bucket)
+    upload(moto_server, bucket, "lake/orders/", lake / "orders")
+    [remote] = s3(moto_server, f"s3://{bucket}/lake/orders/").tables([])
+    assert (remote.database, remote.name, remote.location) == ("lake", "orders", f"s3://{bucket}/lake/orders/")
+    assert (remote.columns, remote.partition_keys) == (orders.columns, orders.partition_keys)

@@ -7,6 +7,9 @@ Layout (spec.options["layout"]):
   extension (or with it, when a folder already has that name).
 - "databases": each folder under the root is a database, laid out as above; files directly under the
   root are ignored.
+- "table": the root is one table (named after it) of a database named spec.options["database"] or else
+  after the root's parent folder (or bucket). Chosen by itself, too, when "tables" finds only Hive
+  partition folders (`key=value`) under the root: the path then was one table's folder.
 A table folder holds its data files directly or below Hive-style `key=value/` partition folders, whose keys
 become the partition keys (every file must sit under the same keys); other subfolders are just read.
 Names starting with "." or "_" (`_SUCCESS`, `.crc`, `_temporary/`) and files of other formats are
@@ -113,6 +116,7 @@ class LocalFolder:
                                         f"({allowed_root})", "ACCESS_DENIED_EXCEPTION")
         self.root = path.resolve()
         self.name = self.root.name
+        self.parent_name = self.root.parent.name or self.name
 
     def check(self) -> None:
         if not self.root.exists():
@@ -173,7 +177,8 @@ class S3Prefix:
             raise SourceUnreachable(f"the files path {spec.path!r} must look like s3://bucket/prefix without '..'",
                                     "VALIDATION_EXCEPTION")
         self.prefix = prefix.rstrip("/") + "/" if prefix.strip("/") else ""
-        self.name = self.prefix.rstrip("/").rsplit("/", 1)[-1] if self.prefix else self.bucket
+        parts = [self.bucket, *self.prefix.rstrip("/").split("/")] if self.prefix else [self.bucket]
+        self.name, self.parent_name = parts[-1], parts[-2] if len(parts) > 1 else parts[-1]
         self.client = aws.client(spec, "s3")
 
     def _list(self, what: str, **kwargs) -> Iterator[dict]:
@@ -212,7 +217,7 @@ class S3Prefix:
         return sorted(folders), sorted(files, key=lambda f: f.relative)
 
     def walk(self, relative: str) -> Iterator[DataFile]:
-        base = self.prefix + relative + "/"
+        base = self.prefix + (relative + "/" if relative else "")
         for page in self._list(f"listing {self.uri(relative)}", Prefix=base):
             for item in page.get("Contents", ()):
                 parts = item["Key"][len(self.prefix):].split("/")
@@ -258,8 +263,8 @@ class FilesConnector:
         self.spec = spec
         self.store = S3Prefix(spec) if (spec.path or "").startswith("s3://") else LocalFolder(spec)
         self.layout = spec.options.get("layout") or "tables"
-        if self.layout not in ("tables", "databases"):
-            raise SourceUnreachable(f"the files layout {self.layout!r} is unknown; use 'tables' or 'databases'",
+        if self.layout not in ("tables", "databases", "table"):
+            raise SourceUnreachable(f"the files layout {self.layout!r} is unknown; use 'tables', 'databases' or 'table'",
                                     "VALIDATION_EXCEPTION")
         self.schema_files = max(2, int(spec.options.get("schema_files") or DEFAULT_SCHEMA_FILES))
         provenance = spec.options.get("provenance")
@@ -279,7 +284,8 @@ class FilesConnector:
             for database, relative in self._databases():
                 if filters and not any(f.selects(database, None) for f in filters):
                     continue  # not even listed
-                for name, where in self._candidates(relative):
+                candidates = [(self.store.name, "")] if relative is None else self._candidates(relative)
+                for name, where in candidates:
                     if not selected(filters, database, None, name):
                         continue
                     if con is None:
@@ -289,11 +295,19 @@ class FilesConnector:
             if con is not None:
                 con.close()
 
-    def _databases(self) -> list[tuple[str, str]]:
-        if self.layout == "tables":
-            return [(self.spec.options.get("database") or self.store.name, "")]
+    def _databases(self) -> list[tuple[str, str | None]]:
+        """(database name, its folder below the root; None when the root is the one table)."""
+        if self.layout == "databases":
+            folders, _files = self._children("")
+            return [(PurePosixPath(folder).name, folder) for folder in folders]
+        named = self.spec.options.get("database")
+        if self.layout == "table" or self._partitions_only():
+            return [(named or self.store.parent_name, None)]
+        return [(named or self.store.name, "")]
+
+    def _partitions_only(self) -> bool:
         folders, _files = self._children("")
-        return [(PurePosixPath(folder).name, folder) for folder in folders]
+        return bool(folders) and all(_is_partition(PurePosixPath(folder).name) for folder in folders)
 
     def _children(self, relative: str) -> tuple[list[str], list[DataFile]]:
         try:
@@ -365,7 +379,8 @@ class FilesConnector:
         classification = formats[0]
         info["classification"] = classification
         try:
-            partition_keys = _partition_keys([f.relative[len(path) + 1:] for f in data]) if is_folder else ()
+            below = len(path) + 1 if path else 0
+            partition_keys = _partition_keys([f.relative[below:] for f in data]) if is_folder else ()
         except ValueError as error:
             return _failed(info, extra, str(error))
         sample = [self.store.uri(f.relative) for f in _spread(data, self.schema_files)]
@@ -416,12 +431,16 @@ def _spread(items: list, count: int) -> list:
 _HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 
 
+def _is_partition(segment: str) -> bool:
+    return "=" in segment and not segment.startswith("=")
+
+
 def _partition_keys(paths: list[str]) -> tuple[ColumnInfo, ...]:
     """Hive-style keys of the folders below the table folder; every file must use the same keys in order."""
     keys: list[str] | None = None
     values: dict[str, set[str]] = {}
     for path in paths:
-        segments = [s.split("=", 1) for s in path.split("/")[:-1] if "=" in s and not s.startswith("=")]
+        segments = [s.split("=", 1) for s in path.split("/")[:-1] if _is_partition(s)]
         these = [unquote(key) for key, _value in segments]
         if keys is None:
             keys = these
