@@ -335,7 +335,9 @@ class FilesConnector:
         """A throwaway in-memory DuckDB that may read only the root (and, for S3, speaks S3 with our secret)."""
         from openzone.lake.extensions import duckdb_config, prepare_extension_dir
 
-        ext_dir = self.spec.options.get("extension_dir") or Path(tempfile.gettempdir()) / f"openzone-ext-{os.getuid()}"
+        ext_dir = (self.spec.options.get("extension_dir")  # the server's own, when the run passes its Settings
+                   or getattr(self.spec.options.get("settings"), "extension_dir", None)
+                   or Path(tempfile.gettempdir()) / f"openzone-ext-{os.getuid()}")
         con = duckdb.connect(":memory:", config=duckdb_config(prepare_extension_dir(Path(ext_dir))))
         try:
             if isinstance(self.store, S3Prefix):
