@@ -2,7 +2,9 @@
 
 Reads only the catalog (GetDatabases, GetTables), paginated and streamed. When the run's filters name
 databases, only those are read (an unknown one fails the run with RESOURCE_NOT_FOUND_EXCEPTION, as a typo
-should); otherwise every database of the catalog is. Glue has no schemas: TableInfo.schema is None.
+should); otherwise every database of the catalog is. Glue has no schemas: TableInfo.schema is None, and a
+schemaName in a filter is ignored. Facts in `extra`: catalogId, tableArn, updateTime (ISO 8601, when Glue
+gives it) and, for resource links, targetTable.
 """
 
 from __future__ import annotations
