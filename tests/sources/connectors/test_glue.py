@@ -171,3 +171,20 @@ def test_unknown_credentials_are_access_denied_and_the_secret_never_shows(moto_s
         assert "glue:GetDatabases" in str(raised.value)
         assert "very-secret-value" not in str(raised.value)
     assert "very-secret-value" not in repr(spec_for(moto_server_with_auth, secret_access_key="very-secret-value"))
+
+
+def test_an_updated_table_carries_its_update_time(moto_server, catalog):
+    from datetime import datetime
+
+    client, database = catalog
+    make_table(client, database, "orders")
+    [created] = glue.connect(spec_for(moto_server)).tables([flt(database)])
+    assert "updateTime" not in created.extra  # Glue gives UpdateTime only once a table was updated
+
+    client.update_table(DatabaseName=database, TableInput={
+        "Name": "orders", "Description": "now described",
+        "StorageDescriptor": {"Columns": [{"Name": "id", "Type": "bigint"}]}})
+    [updated] = glue.connect(spec_for(moto_server)).tables([flt(database)])
+    assert updated.comment == "now described"
+    assert datetime.fromisoformat(updated.extra["updateTime"]).tzinfo is not None
+    assert updated.fingerprint() != created.fingerprint()
