@@ -61,13 +61,25 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _die_with_parent() -> None:
+    """Linux: the server gets SIGTERM when pytest dies, even killed (atexit would not run then)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def start_moto_server(**env: str) -> MotoServer:
     """Start `moto_server` as a child process and wait until it answers; extra env configures moto."""
     for _attempt in range(3):  # the free port may be taken between choosing it and binding it
         port = _free_port()
         process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None)
         server = MotoServer(f"http://127.0.0.1:{port}", process)
         deadline = time.time() + 30
         while time.time() < deadline and process.poll() is None:
