@@ -57,3 +57,14 @@ def test_fingerprint_changes_with_what_the_asset_shows():
     ):
         assert changed.fingerprint() != base.fingerprint()
     assert base.qualified_name == "sales.public.orders"
+
+
+def test_fingerprint_ignores_facts_that_change_with_the_data():
+    first = TableInfo("lake", "events", (ColumnInfo("id", "bigint"),), extra={"fileCount": 3, "totalBytes": 10,
+                                                                          "tableArn": "arn:x"})
+    appended = TableInfo("lake", "events", (ColumnInfo("id", "bigint"),), extra={"fileCount": 4, "totalBytes": 99,
+                                                                             "tableArn": "arn:x"})
+    moved = TableInfo("lake", "events", (ColumnInfo("id", "bigint"),), extra={"fileCount": 3, "totalBytes": 10,
+                                                                          "tableArn": "arn:y"})
+    assert first.fingerprint() == appended.fingerprint() != moved.fingerprint()
+    assert not first.failed and TableInfo("lake", "bad", (), extra={"error": "corrupt"}).failed

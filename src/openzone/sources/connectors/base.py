@@ -20,6 +20,14 @@ from typing import Literal, Protocol
 
 TABLE, VIEW = "TABLE", "VIEW"
 
+# A table the connector found but could not read is still yielded (so the run reports it FAILED and keeps
+# its existing asset rather than archiving it): no columns, `extra[ERROR]` the message, `extra[ERROR_TYPE]`
+# a DataSourceErrorType value.
+ERROR, ERROR_TYPE = "error", "errorType"
+# Facts in `extra` that change with the data, not with the table's shape: they are kept on the asset but
+# do not make a new revision by themselves (DataZone revises an imported asset when its schema changes).
+VOLATILE_FACTS = frozenset({"fileCount", "totalBytes", "updateTime", "rowCount", "sizeBytes"})
+
 
 class SourceUnreachable(Exception):
     """The source system cannot be reached, or refused us; the message says what to fix (no secrets in it)."""
@@ -62,9 +70,15 @@ class TableInfo:
     def qualified_name(self) -> str:
         return ".".join(p for p in (self.database, self.schema, self.name) if p)
 
+    @property
+    def failed(self) -> bool:
+        return ERROR in self.extra
+
     def fingerprint(self) -> str:
-        """A digest of everything the asset shows: equal fingerprints mean nothing changed."""
-        payload = json.dumps(asdict(self), sort_keys=True, default=str)
+        """A digest of the table's shape and description: equal fingerprints mean no new revision is due."""
+        shape = asdict(self)
+        shape["extra"] = {k: v for k, v in self.extra.items() if k not in VOLATILE_FACTS}
+        payload = json.dumps(shape, sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()
 
 
