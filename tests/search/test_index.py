@@ -80,13 +80,14 @@ def change(session, world, asset_id: str, action: str = "PUBLISH") -> Listing:
 
 def document(url, listing_id: str) -> SearchDocument | None:
     with session_scope(url) as session:
-        return session.scalar(select(SearchDocument).where(SearchDocument.entity_id == listing_id))
+        return session.scalar(select(SearchDocument).where(SearchDocument.kind == "LISTING",
+                                                           SearchDocument.entity_id == listing_id))
 
 
 def found(url, world, query: str) -> list[str]:
     with session_scope(url) as session:
-        rows, _ = search.search_listings(session, world["user"], world["domain"], query, None, 0, 100)
-        return [row.id for row in rows]
+        result = search.search_listings(session, world["user"], world["domain"], search.Request(text=query, limit=100))
+        return [hit.entity_id for hit in result.hits]
 
 
 def verify(url) -> list[str]:
@@ -135,8 +136,8 @@ def test_a_rolled_back_change_leaves_the_index_as_it_was(url, world):
         change(session, world, asset.id)
         # Inside the transaction the index already says the new thing (same connection, same transaction).
         assert document_in(session, listing_id).name == "Renamed Snargle"
-        rows, _ = search.search_listings(session, world["user"], world["domain"], "snargle", None, 0, 10)
-        assert [row.id for row in rows] == [listing_id]
+        result = search.search_listings(session, world["user"], world["domain"], search.Request(text="snargle"))
+        assert [hit.entity_id for hit in result.hits] == [listing_id]
         raise Boom
     after = document(url, listing_id)
     assert (after.id, after.name, after.name_terms, after.column_terms) == (
@@ -151,12 +152,14 @@ def test_a_rolled_back_change_leaves_the_index_as_it_was(url, world):
         raise Boom
     with session_scope(url) as session:
         assert session.scalar(select(Listing).where(Listing.asset_id == fresh.id)) is None
-        assert session.scalar(select(SearchDocument).where(SearchDocument.name == "Never Published Wibble")) is None
+        assert session.scalar(select(SearchDocument).where(SearchDocument.kind == "LISTING",
+                                                           SearchDocument.name == "Never Published Wibble")) is None
     assert found(url, world, "wibble") == [] and verify(url) == []
 
 
 def document_in(session, listing_id: str) -> SearchDocument:
-    return session.execute(select(SearchDocument.name).where(SearchDocument.entity_id == listing_id)).one()
+    return session.execute(select(SearchDocument.name).where(SearchDocument.kind == "LISTING",
+                                                              SearchDocument.entity_id == listing_id)).one()
 
 
 def test_a_deleted_listing_takes_its_document_along(url, world):
@@ -175,7 +178,7 @@ def test_verify_finds_a_tampered_index_and_reindex_repairs_it(url, world):
         listing_id = change(session, world, asset.id).id
     assert verify(url) == []
     with session_scope(url) as session:  # the document says something the listing does not
-        session.execute(update(SearchDocument).where(SearchDocument.entity_id == listing_id)
+        session.execute(update(SearchDocument).where(SearchDocument.kind == "LISTING", SearchDocument.entity_id == listing_id)
                         .values(name_terms="bogus", status="INACTIVE"))
     problems = verify(url)
     assert any(listing_id in p and "name_terms" in p for p in problems)
@@ -188,7 +191,7 @@ def test_verify_finds_a_tampered_index_and_reindex_repairs_it(url, world):
     # The engine index itself drifts from the documents (written around the triggers).
     engine = get_engine(url)
     with engine.begin() as connection:
-        row = connection.execute(select(SearchDocument.__table__).where(SearchDocument.entity_id == listing_id)).mappings().one()
+        row = connection.execute(select(SearchDocument.__table__).where(SearchDocument.kind == "LISTING", SearchDocument.entity_id == listing_id)).mappings().one()
         if engine.dialect.name == "sqlite":
             values = ", ".join(f":{f}" for f in index.TERM_FIELDS)
             connection.execute(text(f"INSERT INTO search_documents_fts(search_documents_fts, rowid, {', '.join(index.TERM_FIELDS)}) "
