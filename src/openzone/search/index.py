@@ -166,8 +166,11 @@ def _session(connection: Connection) -> Session:
     return Session(bind=connection, autoflush=False)
 
 
-def reindex(connection: Connection, kinds: Iterable[str] | None = None) -> int:
-    """Rebuild the documents of every entity (of these kinds) and the engine index; the number of documents."""
+def reindex(connection: Connection, kinds: Iterable[str] | None = None, counts: dict[str, int] | None = None) -> int:
+    """Rebuild the documents of every entity (of these kinds) and the engine index; the number of documents.
+
+    `counts`, when given, receives the number of documents per kind.
+    """
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:
         # First make FTS5 agree with the stored documents: the delete triggers below remove what the
@@ -184,6 +187,8 @@ def reindex(connection: Connection, kinds: Iterable[str] | None = None) -> int:
             entries = kind.entries(session, None)
             insert_entries(connection, entries)
             total += len(entries)
+            if counts is not None:
+                counts[name] = len(entries)
     finally:
         session.close()
     if not sqlite:
