@@ -61,7 +61,9 @@ class Kind:
     name: str  # search_documents.kind
     watches: tuple[type, ...]
     entity_ids: Callable[[Session, Any], Iterable[str]]  # entities an ORM object of `watches` changes
-    entries: Callable[[Session, list[str] | None], list[Entry]]  # None: every entity of the kind
+    # (session, ids or None for every entity of the kind, with_attributes) -> entries; without attributes
+    # (what ranking needs) a kind may skip the form-type lookups
+    entries: Callable[..., list[Entry]]
 
 
 KINDS: dict[str, Kind] = {}
@@ -227,7 +229,7 @@ _LISTING_COLUMNS = (Listing.id, Listing.domain_id, Listing.status, Listing.name,
                     Listing.asset_revision, Listing.created_at, Listing.updated_at)
 
 
-def _listing_entries(session: Session, ids: list[str] | None) -> list[Entry]:
+def _listing_entries(session: Session, ids: list[str] | None, with_attributes: bool = True) -> list[Entry]:
     query = select(*_LISTING_COLUMNS)
     rows = []
     if ids is None:
@@ -235,13 +237,13 @@ def _listing_entries(session: Session, ids: list[str] | None) -> list[Entry]:
     else:
         for start in range(0, len(ids), 500):
             rows += session.execute(query.where(Listing.id.in_(ids[start:start + 500])))
-    return listing_entries(session, rows)
+    return listing_entries(session, rows, with_attributes)
 
 
-def listing_entries(session: Session, rows: list) -> list[Entry]:
+def listing_entries(session: Session, rows: list, with_attributes: bool = True) -> list[Entry]:
     """Entries of listings given as rows of `_LISTING_COLUMNS` (or Listing objects)."""
     names = glossary_names(session, (row.glossary_terms for row in rows))
-    typed = listing_form_types(session, rows)
+    typed = listing_form_types(session, rows) if with_attributes else {}
     out = []
     for row in rows:
         forms = row.forms if isinstance(row.forms, dict) else {}
@@ -263,7 +265,7 @@ def _asset_ids(session: Session, obj: Any) -> Iterable[str]:
     return [obj.asset_id] if isinstance(obj, AssetRevision) else [obj.id]
 
 
-def _asset_entries(session: Session, ids: list[str] | None) -> list[Entry]:
+def _asset_entries(session: Session, ids: list[str] | None, with_attributes: bool = True) -> list[Entry]:
     query = (select(Asset.id, Asset.domain_id, Asset.owning_project_id, Asset.type_identifier, Asset.created_at,
                     Asset.updated_at, AssetRevision.name, AssetRevision.description, AssetRevision.forms,
                     AssetRevision.glossary_terms)
@@ -284,7 +286,7 @@ def _asset_entries(session: Session, ids: list[str] | None) -> list[Entry]:
             except (TypeError, ValueError):
                 content = {}
             forms[form["formName"]] = content if isinstance(content, dict) else {}
-        attributes = form_attributes(session, row.domain_id, forms, _typed(row.forms))
+        attributes = form_attributes(session, row.domain_id, forms, _typed(row.forms)) if with_attributes else []
         out.append(Entry(
             kind="ASSET", entity_id=row.id, domain_id=row.domain_id, status="ACTIVE", name=row.name or "",
             document=forms_document(row.name, row.description, forms, row.glossary_terms, names, row.id),
@@ -302,7 +304,7 @@ def _glossary_ids(session: Session, obj: Any) -> Iterable[str]:
     return [obj.id]
 
 
-def _glossary_entries(session: Session, ids: list[str] | None) -> list[Entry]:
+def _glossary_entries(session: Session, ids: list[str] | None, with_attributes: bool = True) -> list[Entry]:
     query = select(Glossary)
     rows = list(session.scalars(query.order_by(Glossary.id) if ids is None else query.where(Glossary.id.in_(ids))))
     return [Entry(kind="GLOSSARY", entity_id=g.id, domain_id=g.domain_id, status=g.status, name=g.name,
@@ -317,7 +319,7 @@ def _term_ids(session: Session, obj: Any) -> Iterable[str]:
     return [obj.id]
 
 
-def _term_entries(session: Session, ids: list[str] | None) -> list[Entry]:
+def _term_entries(session: Session, ids: list[str] | None, with_attributes: bool = True) -> list[Entry]:
     query = select(GlossaryTerm, Glossary).join(Glossary, Glossary.id == GlossaryTerm.glossary_id)
     rows = list(session.execute(query.order_by(GlossaryTerm.id) if ids is None
                                 else query.where(GlossaryTerm.id.in_(ids))))

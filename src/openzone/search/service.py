@@ -182,11 +182,20 @@ def _search(session: Session, domain_id: str, kinds: list[str], scope: ColumnEle
     page = ranked[request.offset: request.offset + request.limit + 1]
     matched = [e.doc_id for e in ranked]
     aggregates = facets.count(session, domain_id, request.aggregations, D.c.id.in_(matched) if matched else literal(False))
-    return Result([_hit(e, query, request.rationale) for e in page], len(ranked), aggregates)
+    hits = [Hit(e.entry.kind, e.entry.entity_id) for e in page]
+    if request.rationale:
+        _explain(session, kinds, query, hits)
+    return Result(hits, len(ranked), aggregates)
 
 
-def _hit(entry: _Ranked, query: Query, rationale: bool) -> Hit:
-    return Hit(entry.entry.kind, entry.entry.entity_id, text_matches(query, entry.entry.texts) if rationale else [])
+def _explain(session: Session, kinds: list[str], query: Query, hits: list[Hit]) -> None:
+    """Fill the hits' match rationale (their entries rebuilt with attributes: form fields are reported too)."""
+    texts = {}
+    for kind in kinds:
+        ids = [hit.entity_id for hit in hits if hit.kind == kind]
+        texts |= {(kind, e.entity_id): e.texts for e in KINDS[kind].entries(session, ids)} if ids else {}
+    for hit in hits:
+        hit.rationale = text_matches(query, texts.get((hit.kind, hit.entity_id), {}))
 
 
 def _browse(session: Session, domain_id: str, where: ColumnElement[bool], sort, request: Request) -> Result:
@@ -242,7 +251,7 @@ def _entries(session: Session, kinds: list[str], doc_ids: list[int]) -> list[_Ra
     out: list[_Ranked] = []
     for kind in kinds:
         wanted = {entity_id: doc_id for doc_id, k, entity_id in rows if k == kind}
-        built = {e.entity_id: e for e in KINDS[kind].entries(session, sorted(wanted))}
+        built = {e.entity_id: e for e in KINDS[kind].entries(session, sorted(wanted), False)}
         out += [_Ranked(built[entity_id], doc_id) for doc_id, k, entity_id in rows
                 if k == kind and entity_id in built]
     return out
