@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, column, func, literal, or_, select, table, text as sql
+from sqlalchemy import ColumnElement, and_, func, literal, literal_column, or_, select, table, text as sql
 from sqlalchemy.orm import Session
 
 from openzone.catalog.models import Asset, AssetRevision, Listing
@@ -35,11 +35,14 @@ from openzone.projects import service as projects
 from openzone.search import facets, index
 from openzone.search.filters import A, D, compile_filters, is_form_attribute
 from openzone.search.kinds import GLOSSARY_TERMS, KINDS, Entry
+from openzone.search.models import TERM_FIELDS
 from openzone.search.rationale import text_matches
 from openzone.search.relevance import Document, rank
 from openzone.search.text import Query, fts5_query, parse_query, tsquery
 
-CANDIDATES = 500
+CANDIDATES = 500  # documents the text query can match (and totalMatchCount and facets count) at most
+POOL = 2000  # most recent engine matches looked at, before scope and filters
+RERANK_MARGIN = 25  # documents beyond the page that relevance.rank re-orders
 # bm25 weights per FTS5 column (models.TERM_FIELDS order), in the spirit of relevance's field weights.
 _BM25 = "10.0, 10.0, 6.0, 6.0, 3.5, 3.0"
 _SYMBOL = re.compile(r"[^\w\s]|_")
@@ -171,21 +174,35 @@ def _search(session: Session, domain_id: str, kinds: list[str], scope: ColumnEle
     if not text:
         return _browse(session, domain_id, where, sort, request)
     query = parse_query(text)
-    ids = _engine_candidates(session, where, query) if not query.empty else []
-    literal_ids = _literal_candidates(session, where, text)
-    entries = _entries(session, kinds, [*dict.fromkeys([*ids, *literal_ids])])
-    ranked = [e for e in _ranked(query, entries, fields)] if not query.empty else []
-    chosen = {id(e) for e in ranked}
-    ranked += [e for e in entries if e.doc_id in set(literal_ids) and id(e) not in chosen]
+    found = _engine_candidates(session, where, query) if not query.empty else []
+    literal_ids = [i for i in _literal_candidates(session, where, text) if i not in {c.id for c in found}]
+    matched = [c for c in found if _enough(query, c.terms, fields)]
+    # Relevance re-ranks the engine's best (enough for this page and a margin); the rest keep engine order.
+    head = request.offset + request.limit + 1 + RERANK_MARGIN
+    ranked = _ranked(query, _entries(session, kinds, [c.id for c in matched[:head]])) if matched else []
+    ranked_ids = [r.doc_id for r in ranked]
+    rest = [c.id for c in matched[head:]] + literal_ids
+    order = ranked_ids + [i for i in rest if i not in set(ranked_ids)]
+    if not query.groups and not query.phrases:
+        order = literal_ids
+    refs = _refs(session, order)
     if sort is not None:
-        ranked = _sorted(session, ranked, sort)
-    page = ranked[request.offset: request.offset + request.limit + 1]
-    matched = [e.doc_id for e in ranked]
-    aggregates = facets.count(session, domain_id, request.aggregations, D.c.id.in_(matched) if matched else literal(False))
-    hits = [Hit(e.entry.kind, e.entry.entity_id) for e in page]
+        refs = _sorted(session, refs, sort)
+    page = refs[request.offset: request.offset + request.limit + 1]
+    aggregates = facets.count(session, domain_id, request.aggregations, D.c.id.in_(order) if order else literal(False))
+    hits = [Hit(kind, entity_id) for _, kind, entity_id in page]
     if request.rationale:
         _explain(session, kinds, query, hits)
-    return Result(hits, len(ranked), aggregates)
+    return Result(hits, len(refs), aggregates)
+
+
+def _refs(session: Session, doc_ids: list[int]) -> list[tuple[int, str, str]]:
+    """(doc id, kind, entity id) of these documents, in the given order."""
+    if not doc_ids:
+        return []
+    rows = {r.id: (r.id, r.kind, r.entity_id) for r in session.execute(
+        select(D.c.id, D.c.kind, D.c.entity_id).where(D.c.id.in_(doc_ids)))}
+    return [rows[i] for i in doc_ids if i in rows]
 
 
 def _explain(session: Session, kinds: list[str], query: Query, hits: list[Hit]) -> None:
@@ -257,35 +274,53 @@ def _entries(session: Session, kinds: list[str], doc_ids: list[int]) -> list[_Ra
     return out
 
 
-def _ranked(query: Query, entries: list[_Ranked], fields: tuple[str, ...] | None) -> list[_Ranked]:
+def _ranked(query: Query, entries: list[_Ranked]) -> list[_Ranked]:
+    """The entries in relevance order (those relevance scores 0, e.g. missing a quoted phrase, drop out)."""
     by_doc = {id(e.entry.document): e for e in entries}
-    docs = [e.entry.document for e in entries]
-    ordered = [by_doc[id(doc)] for doc in rank(query, docs)]
-    return [e for e in ordered if _enough(query, e.entry.document, fields)]
+    return [by_doc[id(doc)] for doc in rank(query, [e.entry.document for e in entries])]
 
 
-def _sorted(session: Session, ranked: list[_Ranked], sort) -> list[_Ranked]:
+def _sorted(session: Session, refs: list[tuple[int, str, str]], sort) -> list[tuple[int, str, str]]:
     column, descending = sort
-    ids = [e.doc_id for e in ranked]
+    ids = [doc_id for doc_id, _, _ in refs]
     values = dict(session.execute(select(D.c.id, column).where(D.c.id.in_(ids))).all()) if ids else {}
-    present = [e for e in ranked if values.get(e.doc_id) is not None]
-    missing = [e for e in ranked if values.get(e.doc_id) is None]
-    present = sorted(sorted(present, key=lambda e: e.entry.entity_id), key=lambda e: values[e.doc_id], reverse=descending)
+    present = [r for r in refs if values.get(r[0]) is not None]
+    missing = [r for r in refs if values.get(r[0]) is None]
+    present = sorted(sorted(present, key=lambda r: r[2]), key=lambda r: values[r[0]], reverse=descending)
     return present + missing
 
 
-def _engine_candidates(session: Session, where: ColumnElement[bool], query: Query) -> list[int]:
-    """Document ids in scope the full-text engine matches (any group or phrase), best first."""
+@dataclass
+class _Candidate:
+    id: int
+    terms: dict[str, str]  # the stored *_terms columns
+
+
+_TERMS = [D.c[name] for name in TERM_FIELDS]
+
+
+def _engine_candidates(session: Session, where: ColumnElement[bool], query: Query) -> list[_Candidate]:
+    """Documents in scope the full-text engine matches (any group or phrase), best first, with their terms.
+
+    The engine's work is bounded: it looks at the POOL most recently indexed matches (both engines
+    stop early), scores only those (bm25 / ts_rank), and the scope and filters keep CANDIDATES of them.
+    """
     if session.get_bind().dialect.name == "sqlite":
-        fts = table(index.FTS_TABLE, column("rowid"))
-        match = sql(f"{index.FTS_TABLE} MATCH :match").bindparams(match=fts5_query(query))
-        statement = (select(D.c.id).join_from(D, fts, fts.c.rowid == D.c.id).where(match, where)
-                     .order_by(sql(f"bm25({index.FTS_TABLE}, {_BM25})"), D.c.entity_id).limit(CANDIDATES))
+        fts = index.FTS_TABLE
+        rowid = literal_column(f"{fts}.rowid")
+        pool = (select(rowid.label("doc_id"), literal_column(f"bm25({fts}, {_BM25})").label("score"))
+                .select_from(table(fts)).where(sql(f"{fts} MATCH :match").bindparams(match=fts5_query(query)))
+                .order_by(rowid.desc()).limit(POOL).subquery("pool"))
+        order = pool.c.score.asc()
     else:
         q = func.to_tsquery("simple", tsquery(query))
-        statement = (select(D.c.id).where(D.c.search_vector.op("@@")(q), where)
-                     .order_by(func.ts_rank(D.c.search_vector, q).desc(), D.c.entity_id).limit(CANDIDATES))
-    return list(session.scalars(statement))
+        pool = (select(D.c.id.label("doc_id"), func.ts_rank(D.c.search_vector, q).label("score"))
+                .where(D.c.search_vector.op("@@")(q)).limit(POOL).subquery("pool"))
+        order = pool.c.score.desc()
+    statement = (select(D.c.id, *_TERMS).join_from(pool, D, D.c.id == pool.c.doc_id).where(where)
+                 .order_by(order, D.c.entity_id).limit(CANDIDATES))
+    return [_Candidate(row.id, {name: row._mapping[name] or "" for name in TERM_FIELDS})
+            for row in session.execute(statement)]
 
 
 def _escape_like(word: str) -> str:
@@ -307,9 +342,16 @@ def _required(groups: int) -> int:
     return groups if groups <= 2 else (groups + 1) // 2
 
 
-def _enough(query: Query, doc: Document, fields: tuple[str, ...] | None) -> bool:
-    terms_by_field = index.document_terms(doc)
-    terms = {t for name, value in terms_by_field.items() if fields is None or name in fields for t in value.split()}
+def _has_phrase(words: list[str], phrase: list[str]) -> bool:
+    n = len(phrase)
+    return any(words[i:i + n] == phrase for i in range(len(words) - n + 1))
+
+
+def _enough(query: Query, terms_by_field: dict[str, str], fields: tuple[str, ...] | None) -> bool:
+    """Whether a document's stored terms hold enough of the query's words, and every quoted phrase."""
+    values = [value.split() for name, value in terms_by_field.items() if fields is None or name in fields]
+    terms = {t for words in values for t in words}
+    if not all(any(_has_phrase(words, phrase) for words in values) for phrase in query.phrases):
+        return False
     matched = sum(1 for group in query.groups if any(all(w in terms for w in alt) for alt in group))
     return matched >= _required(len(query.groups)) if query.groups else True
-
