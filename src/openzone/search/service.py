@@ -4,13 +4,19 @@ Both run the same steps over `search_documents`, in a *scope* (kind, domain, and
 see: every ACTIVE listing of the domain; inventory only of projects the caller is a member of) narrowed
 by the compiled `filters`:
 
-1. With searchText, candidates are the scope's documents the full-text engine matches (SQLite FTS5
-   `MATCH text.fts5_query`, PostgreSQL `@@ to_tsquery('simple', text.tsquery)`), at most CANDIDATES of
-   them, the engine's own rank (bm25 / ts_rank) choosing which; a query with symbols the analyser drops
-   (`100%`, `50_50`) is also looked up literally (LIKE, every word). `relevance.rank` orders them (exact
-   name, then coverage, then where the words were found). A document must hold every word of a one- or
-   two-word query, and at least half the words of a longer one (in the `searchIn` attributes when given).
-   `totalMatchCount` and the facets count these matches (so at most CANDIDATES).
+1. With searchText, the engine looks at the first POOL documents matching any query word group or
+   phrase (SQLite FTS5 `MATCH text.fts5_query`, the most recently indexed first; PostgreSQL
+   `@@ to_tsquery('simple', text.tsquery)` through the GIN index, in table order; both stop early),
+   scores only those (bm25 / ts_rank), and keeps the best
+   CANDIDATES in scope and filters: the work per query is bounded whatever the catalog's size. A
+   query with symbols the analyser drops (`100%`, `50_50`) is also looked up literally (LIKE, every
+   word). A match must hold every word of a one- or two-word query, at least half the words of a
+   longer one, and every quoted phrase (in the `searchIn` attributes when given), checked on the
+   stored terms. `relevance.rank` (exact name, coverage, where the words were found) orders the best
+   of them (the page and RERANK_MARGIN more); the rest follow in engine order. `totalMatchCount` and
+   the facets count these matches (so at most CANDIDATES, drawn from the POOL first met). When fewer
+   than a page of the first POOL are in scope (a narrow scope: one project's inventory in a big
+   domain), every match is looked at instead.
 2. Without searchText, the whole scope matches, in SQL: count, facets (indexed GROUP BY) and the page
    (most recently updated first unless `sort` says otherwise).
 
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, literal, literal_column, or_, select, table, text as sql
@@ -174,18 +181,23 @@ def _search(session: Session, domain_id: str, kinds: list[str], scope: ColumnEle
     if not text:
         return _browse(session, domain_id, where, sort, request)
     query = parse_query(text)
-    found = _engine_candidates(session, where, query) if not query.empty else []
+    found = _engine_candidates(session, where, query, POOL) if not query.empty else []
+    if not query.empty and len(found) <= request.offset + request.limit:
+        # Too few in scope among the first POOL matches (a narrow scope, such as one project's
+        # inventory in a big domain, or a deep page): look at every match instead.
+        found = _engine_candidates(session, where, query, None)
     literal_ids = [i for i in _literal_candidates(session, where, text) if i not in {c.id for c in found}]
     matched = [c for c in found if _enough(query, c.terms, fields)]
     # Relevance re-ranks the engine's best (enough for this page and a margin); the rest keep engine order.
     head = request.offset + request.limit + 1 + RERANK_MARGIN
-    ranked = _ranked(query, _entries(session, kinds, [c.id for c in matched[:head]])) if matched else []
+    ranked = _ranked(query, _entries(session, kinds, matched[:head])) if matched else []
     ranked_ids = [r.doc_id for r in ranked]
     rest = [c.id for c in matched[head:]] + literal_ids
     order = ranked_ids + [i for i in rest if i not in set(ranked_ids)]
     if not query.groups and not query.phrases:
         order = literal_ids
-    refs = _refs(session, order)
+    known = {c.id: (c.id, c.kind, c.entity_id) for c in matched}
+    refs = _refs(session, order, known)
     if sort is not None:
         refs = _sorted(session, refs, sort)
     page = refs[request.offset: request.offset + request.limit + 1]
@@ -196,12 +208,13 @@ def _search(session: Session, domain_id: str, kinds: list[str], scope: ColumnEle
     return Result(hits, len(refs), aggregates)
 
 
-def _refs(session: Session, doc_ids: list[int]) -> list[tuple[int, str, str]]:
-    """(doc id, kind, entity id) of these documents, in the given order."""
-    if not doc_ids:
-        return []
-    rows = {r.id: (r.id, r.kind, r.entity_id) for r in session.execute(
-        select(D.c.id, D.c.kind, D.c.entity_id).where(D.c.id.in_(doc_ids)))}
+def _refs(session: Session, doc_ids: list[int], known: dict[int, tuple[int, str, str]]) -> list[tuple[int, str, str]]:
+    """(doc id, kind, entity id) of these documents, in the given order (`known` ones are not read again)."""
+    missing = [i for i in doc_ids if i not in known]
+    rows = dict(known)
+    if missing:
+        rows |= {r.id: (r.id, r.kind, r.entity_id) for r in session.execute(
+            select(D.c.id, D.c.kind, D.c.entity_id).where(D.c.id.in_(missing)))}
     return [rows[i] for i in doc_ids if i in rows]
 
 
@@ -259,12 +272,11 @@ class _Ranked:
         return self.entry.document
 
 
-def _entries(session: Session, kinds: list[str], doc_ids: list[int]) -> list[_Ranked]:
+def _entries(session: Session, kinds: list[str], candidates: list[_Candidate]) -> list[_Ranked]:
     """The candidates as entries (what the ranker reads), most recently updated first (the order ties keep)."""
-    if not doc_ids:
-        return []
-    rows = session.execute(select(D.c.id, D.c.kind, D.c.entity_id).where(D.c.id.in_(doc_ids))
-                           .order_by(D.c.updated_at.desc(), D.c.entity_id)).all()
+    newest = sorted(sorted(candidates, key=lambda c: c.entity_id), key=lambda c: c.updated_at.timestamp() if c.updated_at else 0.0,
+                    reverse=True)
+    rows = [(c.id, c.kind, c.entity_id) for c in newest]
     out: list[_Ranked] = []
     for kind in kinds:
         wanted = {entity_id: doc_id for doc_id, k, entity_id in rows if k == kind}
@@ -293,34 +305,39 @@ def _sorted(session: Session, refs: list[tuple[int, str, str]], sort) -> list[tu
 @dataclass
 class _Candidate:
     id: int
+    kind: str
+    entity_id: str
+    updated_at: datetime | None
     terms: dict[str, str]  # the stored *_terms columns
 
 
 _TERMS = [D.c[name] for name in TERM_FIELDS]
 
 
-def _engine_candidates(session: Session, where: ColumnElement[bool], query: Query) -> list[_Candidate]:
+def _engine_candidates(session: Session, where: ColumnElement[bool], query: Query, pool_size: int | None) -> list[_Candidate]:
     """Documents in scope the full-text engine matches (any group or phrase), best first, with their terms.
 
-    The engine's work is bounded: it looks at the POOL most recently indexed matches (both engines
-    stop early), scores only those (bm25 / ts_rank), and the scope and filters keep CANDIDATES of them.
+    With `pool_size`, the engine's work is bounded: it looks at the first pool_size matches (SQLite:
+    most recently indexed; PostgreSQL: table order), scores only those (bm25 / ts_rank), and the
+    scope and filters keep CANDIDATES of them. Without, every match is scored.
     """
     if session.get_bind().dialect.name == "sqlite":
         fts = index.FTS_TABLE
         rowid = literal_column(f"{fts}.rowid")
         pool = (select(rowid.label("doc_id"), literal_column(f"bm25({fts}, {_BM25})").label("score"))
                 .select_from(table(fts)).where(sql(f"{fts} MATCH :match").bindparams(match=fts5_query(query)))
-                .order_by(rowid.desc()).limit(POOL).subquery("pool"))
+                .order_by(rowid.desc()).limit(pool_size).subquery("pool"))
         order = pool.c.score.asc()
     else:
         q = func.to_tsquery("simple", tsquery(query))
         pool = (select(D.c.id.label("doc_id"), func.ts_rank(D.c.search_vector, q).label("score"))
-                .where(D.c.search_vector.op("@@")(q)).limit(POOL).subquery("pool"))
+                .where(D.c.search_vector.op("@@")(q)).limit(pool_size).subquery("pool"))
         order = pool.c.score.desc()
-    statement = (select(D.c.id, *_TERMS).join_from(pool, D, D.c.id == pool.c.doc_id).where(where)
-                 .order_by(order, D.c.entity_id).limit(CANDIDATES))
-    return [_Candidate(row.id, {name: row._mapping[name] or "" for name in TERM_FIELDS})
-            for row in session.execute(statement)]
+    statement = (select(D.c.id, D.c.kind, D.c.entity_id, D.c.updated_at, *_TERMS)
+                 .join_from(pool, D, D.c.id == pool.c.doc_id).where(where).order_by(order, D.c.entity_id)
+                 .limit(CANDIDATES))
+    return [_Candidate(row.id, row.kind, row.entity_id, row.updated_at,
+                       {name: row._mapping[name] or "" for name in TERM_FIELDS}) for row in session.execute(statement)]
 
 
 def _escape_like(word: str) -> str:
