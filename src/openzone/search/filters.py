@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from openzone.errors import ValidationError
@@ -114,7 +114,10 @@ class Compiler:
 
     def _rows(self, attribute: str, condition: ColumnElement[bool]) -> ColumnElement[bool]:
         if self.correlated:
-            return exists().where(A.c.doc_id == D.c.id, A.c.attribute == attribute, condition)
+            # A probe per candidate through (doc_id, attribute, value). Not EXISTS: PostgreSQL turns that
+            # into a semi-join that reads every document holding the value; a LIMIT keeps it a probe.
+            return (select(literal(1)).select_from(A).where(A.c.doc_id == D.c.id, A.c.attribute == attribute, condition)
+                    .limit(1).scalar_subquery().is_not(None))
         return D.c.id.in_(select(A.c.doc_id).where(A.c.attribute == attribute, condition))
 
     def _text(self, attribute: str, value: str) -> ColumnElement[bool]:
