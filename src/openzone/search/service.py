@@ -186,8 +186,8 @@ def _search(session: Session, domain_id: str, kinds: list[str], scope: ColumnEle
         # Too few in scope among the first POOL matches (a narrow scope, such as one project's
         # inventory in a big domain, or a deep page): look at every match instead.
         found = _engine_candidates(session, where, query, None)
-    literal_ids = [i for i in _literal_candidates(session, where, text) if i not in {c.id for c in found}]
     matched = [c for c in found if _enough(query, c.terms, fields)]
+    literal_ids = [i for i in _literal_candidates(session, where, text) if i not in {c.id for c in matched}]
     # Relevance re-ranks the engine's best (enough for this page and a margin); the rest keep engine order.
     head = request.offset + request.limit + 1 + RERANK_MARGIN
     ranked = _ranked(query, _entries(session, kinds, matched[:head])) if matched else []
