@@ -86,9 +86,10 @@ def insert_entries(connection: Connection, entries: list[Entry]) -> None:
     for start in range(0, len(entries), BATCH):
         batch = entries[start:start + BATCH]
         rows = [document_row(e) for e in batch]
-        ids: dict[tuple[str, str], int] = {}
-        for row in rows:  # one by one: RETURNING with executemany is not on every driver we run
-            ids[(row["kind"], row["entity_id"])] = connection.execute(insert(_DOCS).values(**row).returning(_DOCS.c.id)).scalar_one()
+        # One multi-row INSERT ... RETURNING per batch (SQLAlchemy's insertmanyvalues, both drivers).
+        returned = connection.execute(insert(_DOCS).returning(_DOCS.c.kind, _DOCS.c.entity_id, _DOCS.c.id,
+                                                              sort_by_parameter_order=True), rows)
+        ids = {(kind, entity_id): doc_id for kind, entity_id, doc_id in returned}
         attrs = [{"doc_id": ids[(e.kind, e.entity_id)], "attribute": a, "string_value": s, "int_value": i}
                  for e in batch for a, s, i in e.attributes]
         if attrs:

@@ -103,17 +103,11 @@ def search_listings(session: Session, actor: User, domain_id: str, request: Requ
     return _attach(session, _search(session, domain_id, ["LISTING"], scope, request))
 
 
-INVENTORY_KINDS = {"ASSET": "ASSET", "GLOSSARY": "GLOSSARY", "GLOSSARY_TERM": "GLOSSARY_TERM",
-                   "DATA_PRODUCT": "DATA_PRODUCT"}
-
-
 def search_inventory(session: Session, actor: User, domain_id: str, scope_name: str, project_id: str | None,
                      request: Request) -> Result:
     """Inventory of one kind the caller may see (members' projects; enabled glossaries for everyone)."""
     domains.require_domain_user(session, actor, domain_id)
-    if request.aggregations:
-        raise ValidationError("aggregations are offered by SearchListings only.")
-    kind = INVENTORY_KINDS.get(scope_name)
+    kind = scope_name  # InventorySearchScope values are kind names (search_documents.kind)
     if project_id is not None and not (actor.is_admin or projects.designation_of(session, project_id, actor)):
         raise AccessDeniedError(f"You are not a member of project {project_id}.")
     if kind not in KINDS:  # a kind this server does not index yet (DATA_PRODUCT until products land)
@@ -235,15 +229,12 @@ def _browse(session: Session, domain_id: str, where: ColumnElement[bool], sort, 
         order = [D.c.updated_at.desc(), D.c.id.desc()]
     else:
         column, descending = sort
-        order = [column.desc() if descending else column.asc(), D.c.id]
+        order = [(column.desc() if descending else column.asc()).nulls_last(), D.c.id]
     rows = session.execute(select(D.c.kind, D.c.entity_id).where(where).order_by(*order)
                            .offset(request.offset).limit(request.limit + 1)).all()
     aggregates = facets.count(session, domain_id, request.aggregations, where)
-    hits = [Hit(kind, entity_id) for kind, entity_id in rows]
-    if request.rationale:
-        for hit in hits:  # no text, nothing matched it: an empty rationale
-            hit.rationale = []
-    return Result(hits, total, aggregates)
+    # Without text nothing was matched: hits carry no rationale.
+    return Result([Hit(kind, entity_id) for kind, entity_id in rows], total, aggregates)
 
 
 def _sort(session: Session, sort: dict | None):
@@ -254,8 +245,8 @@ def _sort(session: Session, sort: dict | None):
     if attribute in SORT_COLUMNS:
         return SORT_COLUMNS[attribute], descending
     if is_form_attribute(attribute):
-        # A sortable form field: its number, else its text (documents without it sort as NULL).
-        value = (select(func.coalesce(func.max(A.c.int_value), None)).where(A.c.doc_id == D.c.id, A.c.attribute == attribute)
+        # A sortable form field: its number (documents without one sort last).
+        value = (select(func.max(A.c.int_value)).where(A.c.doc_id == D.c.id, A.c.attribute == attribute)
                  .scalar_subquery())
         return value, descending
     raise ValidationError(f"sort: cannot sort by {attribute}; use one of {', '.join(SORT_COLUMNS)} "
