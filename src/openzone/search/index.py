@@ -192,9 +192,7 @@ def reindex(connection: Connection, kinds: Iterable[str] | None = None, counts: 
                 counts[name] = len(entries)
     finally:
         session.close()
-    if not sqlite:
-        # The trigger sets it on write; this also repairs a vector written around the trigger.
-        connection.execute(text(f"UPDATE search_documents SET search_vector = {PG_VECTOR.format(p='')}"))
+    # PostgreSQL: the trigger wrote every reinserted document's vector (no second pass over the table).
     return total
 
 
