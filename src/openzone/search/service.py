@@ -50,7 +50,6 @@ from openzone.search.text import Query, fts5_query, parse_query, tsquery
 CANDIDATES = 500  # documents the text query can match (and totalMatchCount and facets count) at most
 POOL = 2000  # most recent engine matches looked at, before scope and filters
 RERANK_MARGIN = 25  # documents beyond the page that relevance.rank re-orders
-GIN_FACTOR = 2  # PostgreSQL: the GIN index returns about GIN_FACTOR x POOL matches at most
 # bm25 weights per FTS5 column (models.TERM_FIELDS order), in the spirit of relevance's field weights.
 _BM25 = "10.0, 10.0, 6.0, 6.0, 3.5, 3.0"
 _SYMBOL = re.compile(r"[^\w\s]|_")
@@ -310,8 +309,7 @@ def _engine_candidates(session: Session, where: ColumnElement[bool], query: Quer
     """Documents in scope the full-text engine matches (any group or phrase), best first, with their terms.
 
     With `pool_size`, the engine's work is bounded: it looks at the first pool_size matches (SQLite:
-    most recently indexed; PostgreSQL: table order, from a GIN sample of about GIN_FACTOR x pool_size
-    when a word matches more, `gin_fuzzy_search_limit`), scores only those (bm25 / ts_rank), and the
+    most recently indexed; PostgreSQL: table order), scores only those (bm25 / ts_rank), and the
     scope and filters keep CANDIDATES of them. Without, every match is scored.
     """
     if session.get_bind().dialect.name == "sqlite":
@@ -329,18 +327,8 @@ def _engine_candidates(session: Session, where: ColumnElement[bool], query: Quer
     statement = (select(D.c.id, D.c.kind, D.c.entity_id, D.c.updated_at, *_TERMS)
                  .join_from(pool, D, D.c.id == pool.c.doc_id).where(where).order_by(order, D.c.entity_id)
                  .limit(CANDIDATES))
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    if not sqlite and pool_size:
-        # A GIN bitmap holds every match before the heap is read; this bounds it too (PostgreSQL
-        # samples the matches when there are more), for this statement only (reset below).
-        session.execute(sql("SELECT set_config('gin_fuzzy_search_limit', :n, true)"), {"n": str(pool_size * GIN_FACTOR)})
-    try:
-        rows = session.execute(statement).all()
-    finally:
-        if not sqlite and pool_size:
-            session.execute(sql("SELECT set_config('gin_fuzzy_search_limit', '0', true)"))
     return [_Candidate(row.id, row.kind, row.entity_id, row.updated_at,
-                       {name: row._mapping[name] or "" for name in TERM_FIELDS}) for row in rows]
+                       {name: row._mapping[name] or "" for name in TERM_FIELDS}) for row in session.execute(statement)]
 
 
 def _escape_like(word: str) -> str:
