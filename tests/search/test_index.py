@@ -15,7 +15,7 @@ from openzone.identity.models import User
 from openzone.projects.models import Project, ProjectMember
 from openzone.search import index
 from openzone.search import service as search
-from openzone.search.models import SearchDocument
+from openzone.search.models import SearchAttribute, SearchDocument
 
 
 class Boom(Exception):
@@ -80,13 +80,14 @@ def change(session, world, asset_id: str, action: str = "PUBLISH") -> Listing:
 
 def document(url, listing_id: str) -> SearchDocument | None:
     with session_scope(url) as session:
-        return session.scalar(select(SearchDocument).where(SearchDocument.entity_id == listing_id))
+        return session.scalar(select(SearchDocument).where(SearchDocument.kind == "LISTING",
+                                                           SearchDocument.entity_id == listing_id))
 
 
 def found(url, world, query: str) -> list[str]:
     with session_scope(url) as session:
-        rows, _ = search.search_listings(session, world["user"], world["domain"], query, None, 0, 100)
-        return [row.id for row in rows]
+        result = search.search_listings(session, world["user"], world["domain"], search.Request(text=query, limit=100))
+        return [hit.entity_id for hit in result.hits]
 
 
 def verify(url) -> list[str]:
@@ -135,8 +136,8 @@ def test_a_rolled_back_change_leaves_the_index_as_it_was(url, world):
         change(session, world, asset.id)
         # Inside the transaction the index already says the new thing (same connection, same transaction).
         assert document_in(session, listing_id).name == "Renamed Snargle"
-        rows, _ = search.search_listings(session, world["user"], world["domain"], "snargle", None, 0, 10)
-        assert [row.id for row in rows] == [listing_id]
+        result = search.search_listings(session, world["user"], world["domain"], search.Request(text="snargle"))
+        assert [hit.entity_id for hit in result.hits] == [listing_id]
         raise Boom
     after = document(url, listing_id)
     assert (after.id, after.name, after.name_terms, after.column_terms) == (
@@ -151,12 +152,14 @@ def test_a_rolled_back_change_leaves_the_index_as_it_was(url, world):
         raise Boom
     with session_scope(url) as session:
         assert session.scalar(select(Listing).where(Listing.asset_id == fresh.id)) is None
-        assert session.scalar(select(SearchDocument).where(SearchDocument.name == "Never Published Wibble")) is None
+        assert session.scalar(select(SearchDocument).where(SearchDocument.kind == "LISTING",
+                                                           SearchDocument.name == "Never Published Wibble")) is None
     assert found(url, world, "wibble") == [] and verify(url) == []
 
 
 def document_in(session, listing_id: str) -> SearchDocument:
-    return session.execute(select(SearchDocument.name).where(SearchDocument.entity_id == listing_id)).one()
+    return session.execute(select(SearchDocument.name).where(SearchDocument.kind == "LISTING",
+                                                              SearchDocument.entity_id == listing_id)).one()
 
 
 def test_a_deleted_listing_takes_its_document_along(url, world):
@@ -175,7 +178,7 @@ def test_verify_finds_a_tampered_index_and_reindex_repairs_it(url, world):
         listing_id = change(session, world, asset.id).id
     assert verify(url) == []
     with session_scope(url) as session:  # the document says something the listing does not
-        session.execute(update(SearchDocument).where(SearchDocument.entity_id == listing_id)
+        session.execute(update(SearchDocument).where(SearchDocument.kind == "LISTING", SearchDocument.entity_id == listing_id)
                         .values(name_terms="bogus", status="INACTIVE"))
     problems = verify(url)
     assert any(listing_id in p and "name_terms" in p for p in problems)
@@ -188,7 +191,7 @@ def test_verify_finds_a_tampered_index_and_reindex_repairs_it(url, world):
     # The engine index itself drifts from the documents (written around the triggers).
     engine = get_engine(url)
     with engine.begin() as connection:
-        row = connection.execute(select(SearchDocument.__table__).where(SearchDocument.entity_id == listing_id)).mappings().one()
+        row = connection.execute(select(SearchDocument.__table__).where(SearchDocument.kind == "LISTING", SearchDocument.entity_id == listing_id)).mappings().one()
         if engine.dialect.name == "sqlite":
             values = ", ".join(f":{f}" for f in index.TERM_FIELDS)
             connection.execute(text(f"INSERT INTO search_documents_fts(search_documents_fts, rowid, {', '.join(index.TERM_FIELDS)}) "
@@ -267,3 +270,56 @@ def test_the_migration_indexes_listings_that_already_exist(tmp_path):
     upgrade(url)
     assert document(url, "l1").technical_terms.split()[:2] == ["legacy", "ledger"]
     assert verify(url) == []
+
+
+def kind_document(url, kind: str, entity_id: str) -> SearchDocument | None:
+    with session_scope(url) as session:
+        return session.scalar(select(SearchDocument).where(SearchDocument.kind == kind,
+                                                           SearchDocument.entity_id == entity_id))
+
+
+def attributes_of(url, kind: str, entity_id: str) -> set[tuple]:
+    with session_scope(url) as session:
+        return set(session.execute(select(SearchAttribute.attribute, SearchAttribute.string_value)
+                                   .join(SearchDocument, SearchDocument.id == SearchAttribute.doc_id)
+                                   .where(SearchDocument.kind == kind, SearchDocument.entity_id == entity_id)).all())
+
+
+def test_assets_glossaries_and_terms_are_documents_with_attributes(url, world):
+    with session_scope(url) as session:
+        glossary = Glossary(id=uuid.uuid4().hex[:14], domain_id=world["domain"], owning_project_id=world["project"],
+                            name=f"okapi-{uuid.uuid4().hex[:6]}", description="Zoo words", created_by=world["user"].id)
+        session.add(glossary)
+        session.flush()
+        term = GlossaryTerm(id=uuid.uuid4().hex[:14], domain_id=world["domain"], glossary_id=glossary.id,
+                            name="Net Revenue", created_by=world["user"].id)
+        session.add(term)
+        session.flush()
+        asset = make_asset(session, world, "Inventory Only Okapi", "okapi_counts", ["okapi_amt"], terms=[term.id])
+    doc = kind_document(url, "ASSET", asset.id)
+    assert doc.owning_project_id == world["project"] and doc.type_name == "amazon.datazone.GlueTableAssetType"
+    assert "okapi" in doc.name_terms.split() and "net" in doc.glossary_terms.split()
+    assert {("GlueTableForm.tableName", "okapi_counts"), ("GlueTableForm.columns.columnName", "okapi_amt"),
+            ("__DataZoneGlossaryTerms", term.id), ("amazonmetadata.sourceCategory", "asset")} <= attributes_of(
+        url, "ASSET", asset.id)
+    assert kind_document(url, "GLOSSARY", glossary.id).status == "ENABLED"
+    assert kind_document(url, "GLOSSARY_TERM", term.id).owning_project_id == world["project"]
+    assert kind_document(url, "LISTING", asset.id) is None  # inventory is not the catalog
+    with session_scope(url) as session:  # a renamed term rewrites the inventory documents that carry it
+        session.get(GlossaryTerm, term.id).name = "Gross Margin"
+    assert "margin" in kind_document(url, "ASSET", asset.id).glossary_terms.split()
+    assert verify(url) == []
+
+    with get_engine(url).begin() as connection:  # attribute rows lost around the listener
+        connection.execute(text("DELETE FROM search_attributes WHERE doc_id = :id"),
+                           {"id": kind_document(url, "ASSET", asset.id).id})
+    assert any(asset.id in p and "attributes" in p for p in verify(url))
+    with session_scope(url) as session:
+        index.reindex(session.connection())
+    assert verify(url) == [] and ("GlueTableForm.tableName", "okapi_counts") in attributes_of(url, "ASSET", asset.id)
+
+    with session_scope(url) as session:
+        session.delete(session.get(GlossaryTerm, term.id))
+        session.delete(session.get(Asset, asset.id))
+    assert kind_document(url, "ASSET", asset.id) is None and kind_document(url, "GLOSSARY_TERM", term.id) is None
+    assert attributes_of(url, "ASSET", asset.id) == set() and verify(url) == []

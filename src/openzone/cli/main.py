@@ -108,15 +108,22 @@ def events_tail(follow: bool = typer.Option(False, "--follow", "-f", help="Keep 
 
 
 @search_app.command("reindex")
-def search_reindex() -> None:
-    """Rebuild every search document, and the full-text index, from the listings (one transaction)."""
+def search_reindex(kind: list[str] = typer.Option(None, "--kind", help="Only these kinds (LISTING, ASSET, GLOSSARY, GLOSSARY_TERM).")) -> None:
+    """Rebuild the search documents of listings, assets, glossaries and terms, and the full-text index (one transaction)."""
     from openzone.db.session import session_scope
     from openzone.search import index
+    from openzone.search.kinds import KINDS
 
+    unknown = sorted(set(kind or ()) - set(KINDS))
+    if unknown:
+        typer.echo(f"error: unknown kind {', '.join(unknown)}; use {', '.join(KINDS)}", err=True)
+        raise typer.Exit(2)
     settings = settings_for()
+    counts: dict[str, int] = {}
     with session_scope(settings.metadata_url) as session:
-        count = index.reindex(session.connection())
-    typer.echo(f"reindexed {count} listings")
+        index.reindex(session.connection(), kind or None, counts)
+    labels = {"LISTING": "listings", "ASSET": "assets", "GLOSSARY": "glossaries", "GLOSSARY_TERM": "glossary terms"}
+    typer.echo("reindexed " + ", ".join(f"{n} {labels.get(k, k)}" for k, n in counts.items()))
 
 
 @search_app.command("verify")

@@ -1,4 +1,4 @@
-"""DataZone wire operation SearchListings."""
+"""DataZone wire operations Search (inventory) and SearchListings (the published catalog)."""
 
 import json
 
@@ -8,17 +8,71 @@ from openzone.wire.pagination import decode_token, page
 from openzone.wire.registry import Call, datazone
 
 
-@datazone("SearchListings")
-def search_listings(call: Call, p: dict) -> dict:
-    offset, limit = decode_token(p.get("nextToken")), p.get("maxResults", 50)
-    rows, total = search.search_listings(call.session, call.principal, p["domainIdentifier"], p.get("searchText"),
-                                         p.get("sort"), offset, limit)
-    items, token = page(rows, offset, limit)
-    with_forms = "FORMS" in (p.get("additionalAttributes") or [])
-    return {"items": [{"assetListing": {
+def _request(p: dict) -> search.Request:
+    attributes = p.get("additionalAttributes") or []
+    return search.Request(text=p.get("searchText"), search_in=[i["attribute"] for i in p.get("searchIn") or []] or None,
+                          filters=p.get("filters"), sort=p.get("sort"), aggregations=p.get("aggregations"),
+                          rationale="TEXT_MATCH_RATIONALE" in attributes, offset=decode_token(p.get("nextToken")),
+                          limit=p.get("maxResults", 50))
+
+
+def _listing_item(hit: search.Hit, with_forms: bool) -> dict:
+    row = hit.entity
+    extra = {"forms": json.dumps(row.forms) if with_forms else None, "matchRationale": hit.rationale or None}
+    return {"assetListing": {
         "listingId": row.id, "listingRevision": str(row.revision), "name": row.name, "entityId": row.asset_id,
         "entityRevision": str(row.asset_revision), "entityType": short_type_name(row.asset_type),
         "description": row.description, "createdAt": row.created_at, "listingCreatedBy": row.created_by,
         "listingUpdatedBy": row.updated_by or row.created_by, "owningProjectId": row.owning_project_id,
-        "additionalAttributes": {"forms": json.dumps(row.forms)} if with_forms else None,
-    }} for row in items], "nextToken": token, "totalMatchCount": total}
+        "additionalAttributes": extra if any(v is not None for v in extra.values()) else None,
+    }}
+
+
+@datazone("SearchListings")
+def search_listings(call: Call, p: dict) -> dict:
+    request = _request(p)
+    result = search.search_listings(call.session, call.principal, p["domainIdentifier"], request)
+    items, token = page(result.hits, request.offset, request.limit)
+    with_forms = "FORMS" in (p.get("additionalAttributes") or [])
+    return {"items": [_listing_item(hit, with_forms) for hit in items], "nextToken": token,
+            "totalMatchCount": result.total, "aggregates": result.aggregates or None}
+
+
+def _inventory_item(hit: search.Hit, with_forms: bool) -> dict:
+    rationale = hit.rationale or None
+    if hit.kind == "ASSET":
+        asset, revision = hit.entity
+        extra = {"formsOutput": revision.forms if with_forms else None, "matchRationale": rationale}
+        return {"assetItem": {
+            "domainId": asset.domain_id, "identifier": asset.id, "name": revision.name,
+            "typeIdentifier": asset.type_identifier, "typeRevision": asset.type_revision,
+            "externalIdentifier": asset.external_identifier, "description": revision.description,
+            "createdAt": revision.created_at, "createdBy": revision.created_by,
+            "firstRevisionCreatedAt": asset.created_at, "firstRevisionCreatedBy": asset.created_by,
+            "glossaryTerms": revision.glossary_terms or None, "owningProjectId": asset.owning_project_id,
+            "additionalAttributes": extra if any(v is not None for v in extra.values()) else None}}
+    if hit.kind == "GLOSSARY":
+        g = hit.entity
+        return {"glossaryItem": {
+            "domainId": g.domain_id, "id": g.id, "name": g.name, "owningProjectId": g.owning_project_id,
+            "description": g.description, "status": g.status, "usageRestrictions": g.usage_restrictions or None,
+            "createdAt": g.created_at, "createdBy": g.created_by, "updatedAt": g.updated_at,
+            "updatedBy": g.updated_by, "additionalAttributes": {"matchRationale": rationale} if rationale else None}}
+    term, glossary = hit.entity
+    return {"glossaryTermItem": {
+        "domainId": term.domain_id, "glossaryId": term.glossary_id, "id": term.id, "name": term.name,
+        "shortDescription": term.short_description, "longDescription": term.long_description,
+        "usageRestrictions": glossary.usage_restrictions or None, "status": term.status,
+        "createdAt": term.created_at, "createdBy": term.created_by, "updatedAt": term.updated_at,
+        "updatedBy": term.updated_by, "additionalAttributes": {"matchRationale": rationale} if rationale else None}}
+
+
+@datazone("Search")
+def search_inventory(call: Call, p: dict) -> dict:
+    request = _request(p)
+    result = search.search_inventory(call.session, call.principal, p["domainIdentifier"], p["searchScope"],
+                                     p.get("owningProjectIdentifier"), request)
+    items, token = page(result.hits, request.offset, request.limit)
+    with_forms = "FORMS" in (p.get("additionalAttributes") or [])
+    return {"items": [_inventory_item(hit, with_forms) for hit in items], "nextToken": token,
+            "totalMatchCount": result.total}

@@ -1,131 +1,365 @@
-"""Search the published catalog: full-text candidates from the database, ordered by `relevance.rank`.
+"""Search the catalog: the published listings (SearchListings) and a project's inventory (Search).
 
-1. Candidates: the domain's ACTIVE listing documents matching any query word group or phrase (SQLite
-   FTS5 `MATCH text.fts5_query`, PostgreSQL `@@ to_tsquery('simple', text.tsquery)`), at most
-   CANDIDATES of them, the engine's own rank (bm25 / ts_rank) choosing which.
-2. A query with symbols the analyser drops (`100%`, `50_50`) is also looked up literally (LIKE, every
-   word) in the documents' `literal_text`, so such queries keep matching what they literally say.
-3. Order: `relevance.rank` (exact name, then coverage, then where the words were found). A listing must
-   hold every word of a one- or two-word query, and at least half the words of a longer one: one
-   missing word does not empty the result, yet a stray word does not match the whole catalog.
-   Literal-only matches follow the ranked ones.
+Both run the same steps over `search_documents`, in a *scope* (kind, domain, and what the caller may
+see: every ACTIVE listing of the domain; inventory only of projects the caller is a member of) narrowed
+by the compiled `filters`:
 
-`totalMatchCount` counts the matches (within the candidate set); `sort` replaces the ranking; an empty
-searchText lists every ACTIVE listing, most recently updated first.
+1. With searchText, the engine looks at the first POOL documents matching any query word group or
+   phrase (SQLite FTS5 `MATCH text.fts5_query`, the most recently indexed first; PostgreSQL
+   `@@ to_tsquery('simple', text.tsquery)` through the GIN index, in table order; both stop early),
+   scores only those (bm25 / ts_rank), and keeps the best
+   CANDIDATES in scope and filters: the work per query is bounded whatever the catalog's size. A
+   query with symbols the analyser drops (`100%`, `50_50`) is also looked up literally (LIKE, every
+   word). A match must hold every word of a one- or two-word query, at least half the words of a
+   longer one, and every quoted phrase (in the `searchIn` attributes when given), checked on the
+   stored terms. `relevance.rank` (exact name, coverage, where the words were found) orders the best
+   of them (the page and RERANK_MARGIN more); the rest follow in engine order. `totalMatchCount` and
+   the facets count these matches (so at most CANDIDATES, drawn from the POOL first met). When fewer
+   than a page of the first POOL are in scope (a narrow scope: one project's inventory in a big
+   domain), every match is looked at instead.
+2. Without searchText, the whole scope matches, in SQL: count, facets (indexed GROUP BY) and the page
+   (most recently updated first unless `sort` says otherwise).
+
+`sort` replaces the ranking. Aggregations count values of the matches per attribute (facets.py).
 """
 
-import re
+from __future__ import annotations
 
-from sqlalchemy import func, select, text as sql
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, literal, literal_column, or_, select, table, text as sql
 from sqlalchemy.orm import Session
 
-from openzone.catalog.models import Listing
+from openzone.catalog.models import Asset, AssetRevision, Listing
 from openzone.domains import service as domains
-from openzone.errors import ValidationError
+from openzone.glossary.models import Glossary, GlossaryTerm
+from openzone.errors import AccessDeniedError, ValidationError
 from openzone.identity.models import User
-from openzone.search import index
-from openzone.search.models import SearchDocument
+from openzone.projects import service as projects
+from openzone.search import facets, index
+from openzone.search.filters import A, D, compile_filters, is_form_attribute
+from openzone.search.kinds import GLOSSARY_TERMS, KINDS, Entry
+from openzone.search.models import TERM_FIELDS
+from openzone.search.rationale import text_matches
 from openzone.search.relevance import Document, rank
 from openzone.search.text import Query, fts5_query, parse_query, tsquery
 
-SORTABLE = {"name": "name", "createdAt": "created_at", "updatedAt": "updated_at", "lastUpdatedAt": "updated_at"}
-CANDIDATES = 500
+CANDIDATES = 500  # documents the text query can match (and totalMatchCount and facets count) at most
+POOL = 2000  # most recent engine matches looked at, before scope and filters
+RERANK_MARGIN = 25  # documents beyond the page that relevance.rank re-orders
 # bm25 weights per FTS5 column (models.TERM_FIELDS order), in the spirit of relevance's field weights.
 _BM25 = "10.0, 10.0, 6.0, 6.0, 3.5, 3.0"
 _SYMBOL = re.compile(r"[^\w\s]|_")
+# Sort attribute -> document column.
+SORT_COLUMNS = {"name": D.c.name, "createdAt": D.c.created_at, "creationTime": D.c.created_at,
+                "updatedAt": D.c.updated_at, "lastUpdatedAt": D.c.updated_at, "lastUpdatedTime": D.c.updated_at}
+# searchIn attribute -> the analysed document fields it reads (form attributes read columns and form text).
+SEARCH_IN = {"name": ("name_terms", "technical_terms"), "description": ("description_terms",),
+             GLOSSARY_TERMS: ("glossary_terms",), "glossaryTerms": ("glossary_terms",)}
+_FORM_FIELDS = ("column_terms", "form_terms")
+
+
+@dataclass
+class Hit:
+    """One result: which entity, and (when asked) why it matched."""
+
+    kind: str
+    entity_id: str
+    rationale: list[dict] = field(default_factory=list)
+    entity: Any = None  # the loaded entity (see _attach): Listing, (Asset, AssetRevision), Glossary, (term, glossary)
+
+
+@dataclass
+class Result:
+    hits: list[Hit]  # the page (up to limit+1, for paging)
+    total: int
+    aggregates: list[dict]
+
+
+@dataclass
+class Request:
+    """What a caller asked for, in botocore member names' meaning."""
+
+    text: str | None = None
+    search_in: list[str] | None = None
+    filters: dict | None = None
+    sort: dict | None = None
+    aggregations: list[dict] | None = None
+    rationale: bool = False
+    offset: int = 0
+    limit: int = 50
+
+
+# --- entry points ------------------------------------------------------------------------------------------
+
+
+def search_listings(session: Session, actor: User, domain_id: str, request: Request) -> Result:
+    """Published listings of the domain matching the request, best first, with total and facets."""
+    domains.require_domain_user(session, actor, domain_id)
+    scope = and_(D.c.kind == "LISTING", D.c.domain_id == domain_id, D.c.status == "ACTIVE")
+    return _attach(session, _search(session, domain_id, ["LISTING"], scope, request))
+
+
+def search_inventory(session: Session, actor: User, domain_id: str, scope_name: str, project_id: str | None,
+                     request: Request) -> Result:
+    """Inventory of one kind the caller may see (members' projects; enabled glossaries for everyone)."""
+    domains.require_domain_user(session, actor, domain_id)
+    kind = scope_name  # InventorySearchScope values are kind names (search_documents.kind)
+    if project_id is not None and not (actor.is_admin or projects.designation_of(session, project_id, actor)):
+        raise AccessDeniedError(f"You are not a member of project {project_id}.")
+    if kind not in KINDS:  # a kind this server does not index yet (DATA_PRODUCT until products land)
+        return Result([], 0, [])
+    scope = and_(D.c.kind == kind, D.c.domain_id == domain_id)
+    if not actor.is_admin:
+        members = projects.member_project_ids(session, actor, domain_id)
+        own = D.c.owning_project_id.in_(members) if members else literal(False)
+        # Enabled glossaries and terms are part of the business catalog (glossary.service); assets are not.
+        scope = and_(scope, or_(D.c.status == "ENABLED", own) if kind in ("GLOSSARY", "GLOSSARY_TERM") else own)
+    if project_id is not None:
+        scope = and_(scope, D.c.owning_project_id == project_id)
+    return _attach(session, _search(session, domain_id, [kind], scope, request))
+
+
+def _attach(session: Session, result: Result) -> Result:
+    """Load the page's entities (a hit whose entity vanished meanwhile is dropped)."""
+    by_kind: dict[str, list[str]] = {}
+    for hit in result.hits:
+        by_kind.setdefault(hit.kind, []).append(hit.entity_id)
+    loaded: dict[tuple[str, str], Any] = {}
+    for kind, ids in by_kind.items():
+        if kind == "LISTING":
+            loaded |= {(kind, x.id): x for x in session.scalars(select(Listing).where(Listing.id.in_(ids)))}
+        elif kind == "ASSET":
+            rows = session.execute(select(Asset, AssetRevision).join(AssetRevision, and_(
+                AssetRevision.asset_id == Asset.id, AssetRevision.revision == Asset.revision)).where(Asset.id.in_(ids)))
+            loaded |= {(kind, a.id): (a, r) for a, r in rows}
+        elif kind == "GLOSSARY":
+            loaded |= {(kind, g.id): g for g in session.scalars(select(Glossary).where(Glossary.id.in_(ids)))}
+        elif kind == "GLOSSARY_TERM":
+            rows = session.execute(select(GlossaryTerm, Glossary).join(Glossary, Glossary.id == GlossaryTerm.glossary_id)
+                                   .where(GlossaryTerm.id.in_(ids)))
+            loaded |= {(kind, t.id): (t, g) for t, g in rows}
+    for hit in result.hits:
+        hit.entity = loaded.get((hit.kind, hit.entity_id))
+    result.hits = [hit for hit in result.hits if hit.entity is not None]
+    return result
+
+
+# --- the shared steps --------------------------------------------------------------------------------------
+
+
+def _fields_of(search_in: list[str] | None) -> tuple[str, ...] | None:
+    if not search_in:
+        return None
+    out: list[str] = []
+    for attribute in search_in:
+        if attribute in SEARCH_IN:
+            out += SEARCH_IN[attribute]
+        elif is_form_attribute(attribute):
+            out += _FORM_FIELDS
+        else:
+            raise ValidationError(f"searchIn: {attribute} is not searchable; use name, description, "
+                                  f"{GLOSSARY_TERMS} or <formName>.<field>.")
+    return tuple(dict.fromkeys(out))
+
+
+def _search(session: Session, domain_id: str, kinds: list[str], scope: ColumnElement[bool], request: Request) -> Result:
+    fields = _fields_of(request.search_in)
+    text = (request.text or "").strip()
+    condition = compile_filters(session, request.filters, correlated=bool(text))
+    where = and_(scope, condition) if condition is not None else scope
+    sort = _sort(session, request.sort)
+    if not text:
+        return _browse(session, domain_id, where, sort, request)
+    query = parse_query(text)
+    found = _engine_candidates(session, where, query, POOL) if not query.empty else []
+    if not query.empty and len(found) <= request.offset + request.limit:
+        # Too few in scope among the first POOL matches (a narrow scope, such as one project's
+        # inventory in a big domain, or a deep page): look at every match instead.
+        found = _engine_candidates(session, where, query, None)
+    matched = [c for c in found if _enough(query, c.terms, fields)]
+    literal_ids = [i for i in _literal_candidates(session, where, text) if i not in {c.id for c in matched}]
+    # Relevance re-ranks the engine's best (enough for this page and a margin); the rest keep engine order.
+    head = request.offset + request.limit + 1 + RERANK_MARGIN
+    ranked = _ranked(query, _entries(session, kinds, matched[:head])) if matched else []
+    ranked_ids = [r.doc_id for r in ranked]
+    rest = [c.id for c in matched[head:]] + literal_ids
+    order = ranked_ids + [i for i in rest if i not in set(ranked_ids)]
+    if not query.groups and not query.phrases:
+        order = literal_ids
+    known = {c.id: (c.id, c.kind, c.entity_id) for c in matched}
+    refs = _refs(session, order, known)
+    if sort is not None:
+        refs = _sorted(session, refs, sort)
+    page = refs[request.offset: request.offset + request.limit + 1]
+    aggregates = facets.count(session, domain_id, request.aggregations, D.c.id.in_(order) if order else literal(False))
+    hits = [Hit(kind, entity_id) for _, kind, entity_id in page]
+    if request.rationale:
+        _explain(session, kinds, query, hits)
+    return Result(hits, len(refs), aggregates)
+
+
+def _refs(session: Session, doc_ids: list[int], known: dict[int, tuple[int, str, str]]) -> list[tuple[int, str, str]]:
+    """(doc id, kind, entity id) of these documents, in the given order (`known` ones are not read again)."""
+    missing = [i for i in doc_ids if i not in known]
+    rows = dict(known)
+    if missing:
+        rows |= {r.id: (r.id, r.kind, r.entity_id) for r in session.execute(
+            select(D.c.id, D.c.kind, D.c.entity_id).where(D.c.id.in_(missing)))}
+    return [rows[i] for i in doc_ids if i in rows]
+
+
+def _explain(session: Session, kinds: list[str], query: Query, hits: list[Hit]) -> None:
+    """Fill the hits' match rationale (their entries rebuilt with attributes: form fields are reported too)."""
+    texts = {}
+    for kind in kinds:
+        ids = [hit.entity_id for hit in hits if hit.kind == kind]
+        texts |= {(kind, e.entity_id): e.texts for e in KINDS[kind].entries(session, ids)} if ids else {}
+    for hit in hits:
+        hit.rationale = text_matches(query, texts.get((hit.kind, hit.entity_id), {}))
+
+
+def _browse(session: Session, domain_id: str, where: ColumnElement[bool], sort, request: Request) -> Result:
+    """Every document in scope: count, facets and one page, all in SQL."""
+    total = session.scalar(select(func.count()).select_from(D).where(where))
+    if sort is None:
+        order = [D.c.updated_at.desc(), D.c.id.desc()]
+    else:
+        column, descending = sort
+        order = [(column.desc() if descending else column.asc()).nulls_last(), D.c.id]
+    rows = session.execute(select(D.c.kind, D.c.entity_id).where(where).order_by(*order)
+                           .offset(request.offset).limit(request.limit + 1)).all()
+    aggregates = facets.count(session, domain_id, request.aggregations, where)
+    # Without text nothing was matched: hits carry no rationale.
+    return Result([Hit(kind, entity_id) for kind, entity_id in rows], total, aggregates)
+
+
+def _sort(session: Session, sort: dict | None):
+    """(column expression, descending) of the requested sort, or None for relevance."""
+    if not sort:
+        return None
+    attribute, descending = sort["attribute"], sort.get("order") == "DESCENDING"
+    if attribute in SORT_COLUMNS:
+        return SORT_COLUMNS[attribute], descending
+    if is_form_attribute(attribute):
+        # A sortable form field: its number (documents without one sort last).
+        value = (select(func.max(A.c.int_value)).where(A.c.doc_id == D.c.id, A.c.attribute == attribute)
+                 .scalar_subquery())
+        return value, descending
+    raise ValidationError(f"sort: cannot sort by {attribute}; use one of {', '.join(SORT_COLUMNS)} "
+                          "or <formName>.<field> of a sortable form field.")
+
+
+@dataclass
+class _Ranked:
+    entry: Entry
+    doc_id: int
+
+    @property
+    def document(self) -> Document:
+        return self.entry.document
+
+
+def _entries(session: Session, kinds: list[str], candidates: list[_Candidate]) -> list[_Ranked]:
+    """The candidates as entries (what the ranker reads), most recently updated first (the order ties keep)."""
+    newest = sorted(sorted(candidates, key=lambda c: c.entity_id), key=lambda c: c.updated_at.timestamp() if c.updated_at else 0.0,
+                    reverse=True)
+    rows = [(c.id, c.kind, c.entity_id) for c in newest]
+    out: list[_Ranked] = []
+    for kind in kinds:
+        wanted = {entity_id: doc_id for doc_id, k, entity_id in rows if k == kind}
+        built = {e.entity_id: e for e in KINDS[kind].entries(session, sorted(wanted), False)}
+        out += [_Ranked(built[entity_id], doc_id) for doc_id, k, entity_id in rows
+                if k == kind and entity_id in built]
+    return out
+
+
+def _ranked(query: Query, entries: list[_Ranked]) -> list[_Ranked]:
+    """The entries in relevance order (those relevance scores 0, e.g. missing a quoted phrase, drop out)."""
+    by_doc = {id(e.entry.document): e for e in entries}
+    return [by_doc[id(doc)] for doc in rank(query, [e.entry.document for e in entries])]
+
+
+def _sorted(session: Session, refs: list[tuple[int, str, str]], sort) -> list[tuple[int, str, str]]:
+    column, descending = sort
+    ids = [doc_id for doc_id, _, _ in refs]
+    values = dict(session.execute(select(D.c.id, column).where(D.c.id.in_(ids))).all()) if ids else {}
+    present = [r for r in refs if values.get(r[0]) is not None]
+    missing = [r for r in refs if values.get(r[0]) is None]
+    present = sorted(sorted(present, key=lambda r: r[2]), key=lambda r: values[r[0]], reverse=descending)
+    return present + missing
+
+
+@dataclass
+class _Candidate:
+    id: int
+    kind: str
+    entity_id: str
+    updated_at: datetime | None
+    terms: dict[str, str]  # the stored *_terms columns
+
+
+_TERMS = [D.c[name] for name in TERM_FIELDS]
+
+
+def _engine_candidates(session: Session, where: ColumnElement[bool], query: Query, pool_size: int | None) -> list[_Candidate]:
+    """Documents in scope the full-text engine matches (any group or phrase), best first, with their terms.
+
+    With `pool_size`, the engine's work is bounded: it looks at the first pool_size matches (SQLite:
+    most recently indexed; PostgreSQL: table order), scores only those (bm25 / ts_rank), and the
+    scope and filters keep CANDIDATES of them. Without, every match is scored.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        fts = index.FTS_TABLE
+        rowid = literal_column(f"{fts}.rowid")
+        pool = (select(rowid.label("doc_id"), literal_column(f"bm25({fts}, {_BM25})").label("score"))
+                .select_from(table(fts)).where(sql(f"{fts} MATCH :match").bindparams(match=fts5_query(query)))
+                .order_by(rowid.desc()).limit(pool_size).subquery("pool"))
+        order = pool.c.score.asc()
+    else:
+        q = func.to_tsquery("simple", tsquery(query))
+        pool = (select(D.c.id.label("doc_id"), func.ts_rank(D.c.search_vector, q).label("score"))
+                .where(D.c.search_vector.op("@@")(q)).limit(pool_size).subquery("pool"))
+        order = pool.c.score.desc()
+    statement = (select(D.c.id, D.c.kind, D.c.entity_id, D.c.updated_at, *_TERMS)
+                 .join_from(pool, D, D.c.id == pool.c.doc_id).where(where).order_by(order, D.c.entity_id)
+                 .limit(CANDIDATES))
+    return [_Candidate(row.id, row.kind, row.entity_id, row.updated_at,
+                       {name: row._mapping[name] or "" for name in TERM_FIELDS}) for row in session.execute(statement)]
 
 
 def _escape_like(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _sort_key(sort: dict | None) -> str | None:
-    if not sort:
-        return None
-    attribute = SORTABLE.get(sort["attribute"])
-    if attribute is None:
-        raise ValidationError(f"Cannot sort by {sort['attribute']}; use one of {', '.join(SORTABLE)}.")
-    return attribute
-
-
-def search_listings(session: Session, actor: User, domain_id: str, text: str | None, sort: dict | None,
-                    offset: int, limit: int) -> tuple[list[Listing], int]:
-    """Published listings of the domain matching `text`, best first (rows offset..offset+limit), and the total."""
-    domains.require_domain_user(session, actor, domain_id)
-    attribute = _sort_key(sort)
-    descending = bool(sort) and sort.get("order") == "DESCENDING"
-    if not (text or "").strip():
-        active = select(Listing).where(Listing.domain_id == domain_id, Listing.status == "ACTIVE")
-        total = session.scalar(select(func.count()).select_from(active.subquery()))
-        column = getattr(Listing, attribute) if attribute else Listing.updated_at
-        order = column.desc() if descending or not attribute else column.asc()
-        rows = session.scalars(active.order_by(order, Listing.id).offset(offset).limit(limit + 1))
-        return list(rows), total
-    matches = _matches(session, domain_id, text)
-    if attribute:
-        matches = sorted(sorted(matches, key=lambda row: row.id), key=lambda row: getattr(row, attribute),
-                         reverse=descending)
-    return matches[offset : offset + limit + 1], len(matches)
-
-
-def _matches(session: Session, domain_id: str, text: str) -> list[Listing]:
-    query = parse_query(text)
-    found = _engine_candidates(session, domain_id, query) if not query.empty else []
-    literal = _literal_candidates(session, domain_id, text)
-    ids = set(found) | set(literal)
-    if not ids:
-        return []
-    listings = list(session.scalars(select(Listing).where(
-        Listing.id.in_(ids), Listing.domain_id == domain_id, Listing.status == "ACTIVE")
-        .order_by(Listing.updated_at.desc(), Listing.id)))  # the order ties keep
-    names = index.glossary_names(session.connection(), listings)
-    docs = [index.listing_document(listing, names) for listing in listings]
-    by_id = {listing.id: listing for listing in listings}
-    ranked = [doc.key for doc in rank(query, docs) if _enough(query, doc)] if not query.empty else []
-    chosen = set(ranked)
-    rest = [listing.id for listing in listings if listing.id in literal and listing.id not in chosen]
-    return [by_id[key] for key in ranked + rest]
-
-
-def _engine_candidates(session: Session, domain_id: str, query: Query) -> list[str]:
-    """Ids of the domain's ACTIVE listings the full-text engine matches (any group or phrase)."""
-    params = {"domain": domain_id, "kind": index.KIND, "limit": CANDIDATES}
-    if session.get_bind().dialect.name == "sqlite":
-        fts = index.FTS_TABLE
-        statement = sql(
-            f"SELECT d.entity_id FROM {fts} JOIN search_documents d ON d.id = {fts}.rowid "
-            f"WHERE {fts} MATCH :match AND d.kind = :kind AND d.domain_id = :domain AND d.status = 'ACTIVE' "
-            f"ORDER BY bm25({fts}, {_BM25}), d.entity_id LIMIT :limit")
-        params["match"] = fts5_query(query)
-    else:
-        statement = sql(
-            "SELECT d.entity_id FROM search_documents d, to_tsquery('simple', :match) q "
-            "WHERE d.search_vector @@ q AND d.kind = :kind AND d.domain_id = :domain AND d.status = 'ACTIVE' "
-            "ORDER BY ts_rank(d.search_vector, q) DESC, d.entity_id LIMIT :limit")
-        params["match"] = tsquery(query)
-    return list(session.scalars(statement, params))
-
-
-def _literal_candidates(session: Session, domain_id: str, text: str) -> set[str]:
-    """Listings whose text holds every word literally, for queries with symbols (`100%`, `50_50`)."""
+def _literal_candidates(session: Session, where: ColumnElement[bool], text: str) -> list[int]:
+    """Documents whose text holds every word literally, for queries with symbols (`100%`, `50_50`)."""
     words = [w.strip('"') for w in text.lower().split()]
     words = [w for w in words if w]
     if not any(_SYMBOL.search(w) for w in words):
-        return set()
-    query = select(SearchDocument.entity_id).where(SearchDocument.kind == index.KIND,
-                                                   SearchDocument.domain_id == domain_id,
-                                                   SearchDocument.status == "ACTIVE")
-    for word in words:
-        query = query.where(SearchDocument.literal_text.like(f"%{_escape_like(word)}%", escape="\\"))
-    return set(session.scalars(query.limit(CANDIDATES)))
+        return []
+    query = select(D.c.id).where(where, *(D.c.literal_text.like(f"%{_escape_like(w)}%", escape="\\") for w in words))
+    return list(session.scalars(query.limit(CANDIDATES)))
 
 
 def _required(groups: int) -> int:
-    """How many of a query's word groups a listing must hold."""
+    """How many of a query's word groups a document must hold."""
     return groups if groups <= 2 else (groups + 1) // 2
 
 
-def _enough(query: Query, doc: Document) -> bool:
-    terms = {t for value in index.document_terms(doc).values() for t in value.split()}
+def _has_phrase(words: list[str], phrase: list[str]) -> bool:
+    n = len(phrase)
+    return any(words[i:i + n] == phrase for i in range(len(words) - n + 1))
+
+
+def _enough(query: Query, terms_by_field: dict[str, str], fields: tuple[str, ...] | None) -> bool:
+    """Whether a document's stored terms hold enough of the query's words, and every quoted phrase."""
+    values = [value.split() for name, value in terms_by_field.items() if fields is None or name in fields]
+    terms = {t for words in values for t in words}
+    if not all(any(_has_phrase(words, phrase) for words in values) for phrase in query.phrases):
+        return False
     matched = sum(1 for group in query.groups if any(all(w in terms for w in alt) for alt in group))
-    return matched >= _required(len(query.groups))
+    return matched >= _required(len(query.groups)) if query.groups else True

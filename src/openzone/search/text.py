@@ -62,11 +62,18 @@ def _clean(text: str) -> str:
     return "".join(ch if ch.isalpha() or ch.isdecimal() else " " for ch in text)
 
 
+@lru_cache(maxsize=65536)
+def _chunk_tokens(chunk: str) -> tuple[str, ...]:
+    return tuple(tok.lower()[:MAX_TOKEN] for tok in split_identifier(_clean(chunk)))
+
+
 def identifier_tokens(text: str) -> list[str]:
     """Lower-case word tokens of free text or identifiers (snake, camel, dotted, kebab, digits split)."""
     if not text:
         return []
-    return [tok.lower()[:MAX_TOKEN] for tok in split_identifier(_clean(text))]
+    # Whitespace separates tokens in every step (cleaning, splitting), so each word is analysed on its
+    # own, once per process: long descriptions repeat words, and ranking re-reads the same texts.
+    return [tok for chunk in text.split() for tok in _chunk_tokens(chunk)]
 
 
 def stem(word: str) -> str:

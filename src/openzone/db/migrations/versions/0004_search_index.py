@@ -12,7 +12,7 @@ the listing). What the engines search follows the documents inside the database:
 * PostgreSQL: `search_vector` (tsvector, GIN index) set by a BEFORE INSERT/UPDATE trigger from the term
   columns with weights A (name, technical name), B (columns, glossary terms), C (description, form text).
 
-Existing listings are indexed at the end (the same code `openzone search reindex` runs).
+Existing listings are indexed by migration 0009 (the same code `openzone search reindex` runs).
 """
 
 from alembic import op
@@ -72,10 +72,8 @@ def upgrade() -> None:
         op.execute("CREATE TRIGGER search_documents_vector BEFORE INSERT OR UPDATE ON search_documents "
                    "FOR EACH ROW EXECUTE FUNCTION search_documents_vector()")
 
-    # Index what is already published (a no-op on a new database).
-    from openzone.search import index
-
-    index.reindex(op.get_bind())
+    # What is already published is indexed by 0009, which rebuilds every document with the code of its
+    # time (running today's index code here would write columns this revision does not have yet).
 
 
 def downgrade() -> None:

@@ -1,0 +1,71 @@
+"""Aggregations (facets) of SearchListings: how many matches hold each value of an attribute.
+
+A facet counts the documents the request matched (the text query, the filters and what the caller may
+see all apply) per value, most frequent first (ties by value), at most MAX_VALUES values. Column
+attributes (`owningProjectId`, `amazonmetadata.typeName`) group the documents themselves; the others
+(`__DataZoneGlossaryTerms`, `amazonmetadata.sourceCategory`, `<formName>.<field>`) group the attribute
+rows of the matched documents through their (doc_id, attribute, value) index.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from openzone.catalog.service import short_type_name
+from openzone.errors import ValidationError
+from openzone.glossary.models import Glossary, GlossaryTerm
+from openzone.projects.models import Project
+from openzone.search.filters import ROW_ATTRIBUTES, A, D, is_form_attribute
+from openzone.search.kinds import GLOSSARY_TERMS
+
+MAX_VALUES = 100
+COLUMNS = {"owningProjectId": D.c.owning_project_id, "amazonmetadata.typeName": D.c.type_name}
+
+
+def _counts(session: Session, attribute: str, where: ColumnElement[bool]) -> list[tuple[str, int]]:
+    if attribute in COLUMNS:
+        value = COLUMNS[attribute]
+        query = select(value, func.count()).select_from(D).where(where, value.is_not(None)).group_by(value)
+    elif attribute in ROW_ATTRIBUTES or is_form_attribute(attribute):
+        value = A.c.string_value
+        query = (select(value, func.count()).select_from(A).join(D, D.c.id == A.c.doc_id)
+                 .where(A.c.attribute == attribute, value.is_not(None), where).group_by(value))
+    else:
+        raise ValidationError(f"aggregations: cannot aggregate on {attribute}; use owningProjectId, "
+                              f"amazonmetadata.typeName, {GLOSSARY_TERMS}, amazonmetadata.sourceCategory "
+                              "or <formName>.<field> of a searchable form field.")
+    count = func.count()
+    rows = session.execute(query.order_by(count.desc(), value).limit(MAX_VALUES)).all()
+    return [(v, n) for v, n in rows]
+
+
+def _display(session: Session, domain_id: str, attribute: str, values: list[str]) -> dict[str, str]:
+    """Readable names of the values: project and glossary (term) names, short type names."""
+    if not values:
+        return {}
+    if attribute == "owningProjectId":
+        return dict(session.execute(select(Project.id, Project.name).where(Project.id.in_(values),
+                                                                          Project.domain_id == domain_id)).all())
+    if attribute == GLOSSARY_TERMS:
+        return dict(session.execute(select(GlossaryTerm.id, GlossaryTerm.name).where(
+            GlossaryTerm.id.in_(values), GlossaryTerm.domain_id == domain_id)).all())
+    if attribute == "glossaryId":
+        return dict(session.execute(select(Glossary.id, Glossary.name).where(
+            Glossary.id.in_(values), Glossary.domain_id == domain_id)).all())
+    if attribute == "amazonmetadata.typeName":
+        return {v: short_type_name(v) for v in values}
+    return {}
+
+
+def count(session: Session, domain_id: str, aggregations: list[dict] | None,
+          where: ColumnElement[bool]) -> list[dict]:
+    """AggregationOutput items, one per requested aggregation, in the order asked."""
+    out = []
+    for aggregation in aggregations or ():
+        attribute = aggregation["attribute"]
+        counts = _counts(session, attribute, where)
+        names = _display(session, domain_id, attribute, [v for v, _ in counts])
+        out.append({"attribute": attribute, "displayValue": aggregation.get("displayValue") or attribute,
+                    "items": [{"value": v, "count": n, "displayValue": names.get(v, v)} for v, n in counts]})
+    return out
