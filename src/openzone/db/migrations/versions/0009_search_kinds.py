@@ -1,7 +1,7 @@
 """search: documents of every kind (listings, assets, glossaries, terms) and filterable attributes
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 
 * `search_documents.entity_id` loses its foreign key to listings: documents now describe assets,
   glossaries and glossary terms too (the index listener removes a document with its entity).
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 import openzone.db.types
 
 revision = "0009"
-down_revision = "0005"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
