@@ -113,6 +113,9 @@ class MySQLConnector:
                 write_timeout=timeout,
                 autocommit=True,
                 program_name="openzone",
+                # The server gives up on a streamed result whose reader pauses longer than this (60 s by
+                # default); the run reading our stream may pause to import a table.
+                init_command=f"SET SESSION net_write_timeout = {CATALOG_READ_TIMEOUT_SECONDS}",
             )
         except pymysql.Error as error:
             raise _unreachable(error, spec, self.port) from None
