@@ -244,6 +244,17 @@ def test_a_server_that_never_answers_times_out_within_the_timeout(source):
     assert "no answer within 2 s" in str(error) and error.error_type == "VALIDATION_EXCEPTION"
 
 
+def test_the_ssl_mode_option_reaches_libpq(source):
+    with psycopg.connect(host=source.host, port=source.port, dbname=source.database, user=source.user) as conn:
+        server_has_tls = conn.execute("SHOW ssl").fetchone()[0] == "on"
+    requiring_tls = with_(source, options={"sslmode": "require"})
+    if server_has_tls:
+        postgres.connect(requiring_tls).check()
+    else:  # the machine's PostgreSQL has no TLS: requiring it must fail, and say why
+        error = unreachable(requiring_tls)
+        assert "does not support SSL" in str(error) and error.error_type == "VALIDATION_EXCEPTION"
+
+
 def test_tables_raises_the_same_way_as_check(source):
     with pytest.raises(SourceUnreachable, match="connection refused"):
         list(postgres.connect(with_(source, port=free_port())).tables([]))

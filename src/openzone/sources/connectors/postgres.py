@@ -110,6 +110,9 @@ class PostgresConnector:
                 connect_timeout=max(1, math.ceil(spec.timeout_seconds)),
                 application_name="openzone",
                 autocommit=True,
+                # libpq's default, "prefer", tries TLS and falls back to plain; Redshift and managed servers
+                # are usually reached with "require" or "verify-full" (spec.options["sslmode"]).
+                sslmode=spec.options.get("sslmode", "prefer"),
             )
         except psycopg.Error as error:
             raise _unreachable(error, spec, self.port) from None
