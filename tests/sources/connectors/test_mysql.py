@@ -176,6 +176,12 @@ def test_many_tables_stream_in_order_with_all_their_columns(source):
     rest = list(stream)
     assert [t.name for t in rest] == [f"m_{i:04d}" for i in range(1, 300)]
     assert all([c.name for c in t.columns] == [f"c{j}" for j in range(1, 21)] for t in rest)
+    abandoned = mysql.connect(as_root(source, database=many)).tables([])
+    assert next(abandoned).name == "m_0000"
+    abandoned.close()  # a run that stops early leaves no connection behind
+    with admin() as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM information_schema.PROCESSLIST WHERE DB = %s", (many,))
+        assert cur.fetchone()[0] == 0
 
 
 # --- errors ------------------------------------------------------------------------------------------------
