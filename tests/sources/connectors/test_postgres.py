@@ -161,6 +161,9 @@ def test_redshift_kind_reads_the_same_catalog(source):
     spec = ConnectionSpec("REDSHIFT", host=source.host, port=source.port, database=source.database,
                           user=source.user, password=PASSWORD)
     assert by_name(spec, [flt(source.database, "audit")])["audit.log"].columns[0].primary_key
+    # Without a port, each kind gets its server's usual one.
+    assert postgres.connect(with_(spec, port=None)).port == 5439
+    assert postgres.connect(with_(source, port=None)).port == 5432
 
 
 def test_many_tables_stream_in_order_with_all_their_columns(source):
