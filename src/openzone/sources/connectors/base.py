@@ -32,7 +32,7 @@ VOLATILE_FACTS = frozenset({"fileCount", "totalBytes", "updateTime", "rowCount",
 class SourceUnreachable(Exception):
     """The source system cannot be reached, or refused us; the message says what to fix (no secrets in it)."""
 
-    def __init__(self, message: str, error_type: str = "CONNECTION_ERROR") -> None:
+    def __init__(self, message: str, error_type: str = "INTERNAL_SERVER_EXCEPTION") -> None:
         super().__init__(message)
         # DataZone's DataSourceErrorType: ACCESS_DENIED_EXCEPTION, CONFLICT_EXCEPTION,
         # INTERNAL_SERVER_EXCEPTION, RESOURCE_NOT_FOUND_EXCEPTION, SERVICE_QUOTA_EXCEEDED_EXCEPTION,
