@@ -33,6 +33,8 @@ def register_operations() -> None:
     import openzone.projects.routes  # noqa: F401
     import openzone.query.routes  # noqa: F401
     import openzone.search.routes  # noqa: F401
+    import openzone.sources.routes  # noqa: F401
+    import openzone.sources.tasks  # noqa: F401
     import openzone.subscriptions.routes  # noqa: F401
 
 

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     predictions_llm_api_key: SecretStr | None = None
     # The call runs inside CreateAsset; past this the built-in names are used.
     predictions_llm_timeout_seconds: float = 10.0
+    # Data sources reading a real AWS Glue Data Catalog: its endpoint (unset: AWS's own; a moto server in tests).
+    glue_endpoint_url: str | None = None
+    # How often the scheduler looks for data sources whose cron schedule is due.
+    scheduler_poll_seconds: float = 15.0
 
     @cached_property
     def data_path(self) -> Path:

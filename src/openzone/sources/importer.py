@@ -1,0 +1,292 @@
+"""Importing a stream of tables into a project's inventory, a chunk of tables per transaction.
+
+Speed comes from doing per chunk what a naive import does per table: one query finds the chunk's known assets
+(by externalIdentifier, with the fingerprint of the table as last imported), and assets, revisions, links,
+activities and events are written with one multi-row INSERT each. Atomicity per table holds because a table's
+rows are built completely before anything is written and a chunk commits as a whole: a crash leaves whole
+assets. When a chunk fails to write, its tables are retried one by one, so one bad table fails alone.
+
+For each table: new -> asset revision 1 (SUCCEEDED_CREATED, "Asset Added To Inventory"); changed fingerprint ->
+a new revision carrying over what users added (name, description, glossary terms, their own forms), and a
+republish when the asset is published (SUCCEEDED_UPDATED, "Asset Schema Changed" when the columns changed);
+same fingerprint -> nothing (UNCHANGED). Tables the source no longer has are reported SKIPPED_ARCHIVED.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+
+from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from openzone.catalog import service as catalog
+from openzone.catalog.models import Asset, AssetRevision, Listing
+from openzone.config import Settings
+from openzone.db.types import utcnow
+from openzone.enrichment import predictions
+from openzone.errors import OpenzoneError
+from openzone.events.models import OutboxEvent
+from openzone.events.outbox import Entity, emit
+from openzone.identity.models import User
+from openzone.sources import mapping, runs
+from openzone.sources.connectors.base import TableInfo
+from openzone.sources.models import DataSource, DataSourceAsset, DataSourceRun, DataSourceRunActivity
+from openzone.wire.ids import new_id
+
+log = logging.getLogger("openzone.sources")
+CHUNK = 200
+_ASSETS, _REVISIONS, _LINKS = Asset.__table__, AssetRevision.__table__, DataSourceAsset.__table__
+_ACTIVITIES, _EVENTS = DataSourceRunActivity.__table__, OutboxEvent.__table__
+
+
+@dataclass
+class _Table:
+    info: TableInfo
+    external: str
+    fingerprint: str
+    digest: str
+    forms: list[dict]
+
+
+def chunks(tables: Iterable[TableInfo], size: int = CHUNK) -> Iterator[list[TableInfo]]:
+    iterator = iter(tables)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+class Importer:
+    """One run's import: call `import_tables` with the source's stream, then `archive_missing`."""
+
+    def __init__(self, session: Session, settings: Settings, data_source: DataSource, run: DataSourceRun,
+                 actor: User, context: mapping.SourceContext) -> None:
+        self.session, self.settings, self.actor, self.context = session, settings, actor, context
+        self.data_source_id, self.run_id = data_source.id, run.id
+        self.domain_id, self.project_id = data_source.domain_id, data_source.project_id
+        self.asset_forms = list(data_source.asset_forms or [])
+        self.publish = data_source.publish_on_import
+        self.business_names = bool((data_source.recommendation or {}).get("enableBusinessNameGeneration"))
+        # A resumed run (its worker died) skips the tables it already recorded.
+        self.done = {(d, n) for d, n in session.execute(select(
+            DataSourceRunActivity.database, DataSourceRunActivity.technical_name).where(
+            DataSourceRunActivity.run_id == run.id))}
+
+    # --- the run ---------------------------------------------------------------------------------------
+
+    def import_tables(self, tables: Iterable[TableInfo]) -> None:
+        for chunk in chunks(t for t in tables if (t.database, t.name) not in self.done):
+            try:
+                self._write(chunk)
+                self.session.commit()
+            except Exception:  # noqa: BLE001  (the chunk is retried table by table, so one bad table fails alone)
+                self.session.rollback()
+                if len(chunk) == 1:
+                    log.exception("importing %s failed", chunk[0].qualified_name)
+                    self._record_failure(chunk[0])
+                    continue
+                for table in chunk:
+                    try:
+                        self._write([table])
+                        self.session.commit()
+                    except Exception:  # noqa: BLE001
+                        self.session.rollback()
+                        log.exception("importing %s failed", table.qualified_name)
+                        self._record_failure(table)
+
+    def archive_missing(self) -> None:
+        """Report every asset this source imported before whose table is gone (or filtered out) now."""
+        gone = self.session.execute(select(DataSourceAsset.asset_id, DataSourceAsset.database,
+                                           DataSourceAsset.technical_name).where(
+            DataSourceAsset.data_source_id == self.data_source_id, DataSourceAsset.archived.is_(False),
+            (DataSourceAsset.last_run_id != self.run_id) | DataSourceAsset.last_run_id.is_(None))).all()
+        for batch in chunks(gone, 1000):
+            ids = [asset_id for asset_id, _, _ in batch]
+            self.session.execute(update(DataSourceAsset).where(DataSourceAsset.asset_id.in_(ids))
+                                 .values(archived=True, last_run_id=self.run_id))
+            self.session.execute(insert(_ACTIVITIES), [self._activity(database, name, runs.SKIPPED_ARCHIVED, asset_id)
+                                                       for asset_id, database, name in batch])
+        self.session.commit()
+
+    # --- one chunk -------------------------------------------------------------------------------------
+
+    def _prepare(self, chunk: list[TableInfo], activities: list[dict]) -> list[_Table]:
+        prepared = []
+        for info in chunk:
+            problem = self._invalid(info)
+            if problem:
+                activities.append(self._activity(info.database, info.name, runs.ACTIVITY_FAILED, None,
+                                                 {"errorType": "VALIDATION_EXCEPTION", "errorDetail": problem}))
+                continue
+            forms = mapping.system_forms(self.context, info, self.run_id)
+            forms += [f for f in self.asset_forms if f["formName"] not in {g["formName"] for g in forms}]
+            prepared.append(_Table(info, mapping.external_identifier(self.context, info), info.fingerprint(),
+                                   mapping.columns_digest(info), forms))
+        return prepared
+
+    @staticmethod
+    def _invalid(info: TableInfo) -> str | None:
+        if not info.name or len(info.name) > 256:
+            return f"Table name {info.name[:300]!r} must be 1-256 characters to become an asset name."
+        if not info.database or len(info.database) > 256:
+            return f"Database name {info.database[:300]!r} must be 1-256 characters."
+        return None
+
+    def _write(self, chunk: list[TableInfo]) -> None:
+        session, now = self.session, utcnow()
+        activities: list[dict] = []
+        prepared = self._prepare(chunk, activities)
+        known = {row.external_identifier: row for row in session.scalars(select(DataSourceAsset).where(
+            DataSourceAsset.data_source_id == self.data_source_id,
+            DataSourceAsset.external_identifier.in_([t.external for t in prepared])))} if prepared else {}
+        fresh = [t for t in prepared if t.external not in known]
+        taken = set(session.scalars(select(Asset.external_identifier).where(
+            Asset.domain_id == self.domain_id, Asset.external_identifier.in_([t.external for t in fresh])))) \
+            if fresh else set()
+        created, changed, unchanged = [], [], []
+        for table in prepared:
+            link = known.get(table.external)
+            if link is None and table.external in taken:
+                activities.append(self._activity(table.info.database, table.info.name, runs.SKIPPED_IMPORTED, None,
+                                                 {"errorType": "CONFLICT_EXCEPTION", "errorDetail":
+                                                  f"An asset with externalIdentifier {table.external} already "
+                                                  f"exists in the domain; it was not imported by this data source."}))
+            elif link is None:
+                created.append(table)
+            elif link.fingerprint != table.fingerprint or link.archived:
+                changed.append((table, link))
+            else:
+                unchanged.append((table, link))
+        new_revisions = self._create(created, now) + self._update(changed, now)
+        if unchanged:
+            session.execute(update(DataSourceAsset).where(
+                DataSourceAsset.asset_id.in_([link.asset_id for _, link in unchanged])).values(last_run_id=self.run_id))
+        outcome = self._after_revisions(new_revisions)
+        for table, asset_id, status in ([(t, a, runs.CREATED) for t, a in zip(created, self._created_ids)]
+                                        + [(t, link.asset_id, runs.UPDATED) for t, link in changed]):
+            error = outcome.get(asset_id)
+            activities.append(self._activity(table.info.database, table.info.name,
+                                             runs.PUBLISHING_FAILED if error else status, asset_id, error,
+                                             mapping.describe(table.info)))
+        activities += [self._activity(t.info.database, t.info.name, runs.UNCHANGED, link.asset_id, None,
+                                      mapping.describe(t.info)) for t, link in unchanged]
+        if activities:
+            session.execute(insert(_ACTIVITIES), activities)
+        session.execute(update(DataSourceRun).where(DataSourceRun.id == self.run_id).values(
+            tables_done=DataSourceRun.tables_done + len(chunk), updated_at=now))
+
+    def _create(self, created: list[_Table], now) -> list[tuple[str, int, bool]]:
+        self._created_ids = [new_id() for _ in created]
+        if not created:
+            return []
+        assets, revisions, links, events = [], [], [], []
+        for table, asset_id in zip(created, self._created_ids):
+            type_name = mapping.asset_type(self.context.kind, table.info)
+            assets.append({"id": asset_id, "domain_id": self.domain_id, "owning_project_id": self.project_id,
+                           "type_identifier": type_name, "type_revision": mapping.SYSTEM_REVISION,
+                           "external_identifier": table.external, "revision": 1, "created_by": self.actor.id,
+                           "created_at": now, "updated_at": now})
+            revisions.append({"asset_id": asset_id, "revision": 1, "name": table.info.name,
+                              "description": table.info.comment, "glossary_terms": None, "forms": table.forms,
+                              "created_at": now, "created_by": self.actor.id})
+            links.append(self._link(asset_id, table, now))
+            events.append(self._event("Asset Added To Inventory", asset_id, 1, now,
+                                      {"assetName": table.info.name, "assetType": type_name}))
+        self.session.execute(insert(_ASSETS), assets)
+        self.session.execute(insert(_REVISIONS), revisions)
+        self.session.execute(insert(_LINKS), links)
+        self.session.execute(insert(_EVENTS), events)
+        return [(asset_id, 1, False) for asset_id in self._created_ids]
+
+    def _update(self, changed: list[tuple[_Table, DataSourceAsset]], now) -> list[tuple[str, int, bool]]:
+        if not changed:
+            return []
+        ids = [link.asset_id for _, link in changed]
+        current = dict(self.session.execute(select(Asset.id, Asset.revision).where(Asset.id.in_(ids))).all())
+        previous = {row.asset_id: row for row in self.session.scalars(select(AssetRevision).where(
+            tuple_(AssetRevision.asset_id, AssetRevision.revision).in_([(i, current[i]) for i in ids])))}
+        revisions, bumps, links, events, made = [], [], [], [], []
+        for table, link in changed:
+            asset_id, number = link.asset_id, current[link.asset_id] + 1
+            before = previous[asset_id]
+            # What users added to the asset survives a re-import; what the source says is replaced.
+            carried = [f for f in before.forms if f["formName"] not in mapping.SOURCE_FORMS]
+            names = {f["formName"] for f in carried}
+            forms = [f for f in table.forms if f["formName"] in mapping.SOURCE_FORMS or f["formName"] not in names]
+            revisions.append({"asset_id": asset_id, "revision": number, "name": before.name,
+                              "description": before.description if before.description else table.info.comment,
+                              "glossary_terms": before.glossary_terms, "forms": forms + carried,
+                              "created_at": now, "created_by": self.actor.id})
+            bumps.append({"b_id": asset_id, "b_revision": number, "b_now": now})
+            links.append({"b_id": asset_id, "b_fingerprint": table.fingerprint, "b_digest": table.digest})
+            if link.columns_digest != table.digest:
+                events.append(self._event("Asset Schema Changed", asset_id, number, now,
+                                          {"assetName": before.name, "previousRevision": str(number - 1)}))
+            made.append((asset_id, number, True))
+        self.session.execute(update(_ASSETS).where(_ASSETS.c.id == bindparam("b_id")).values(
+            revision=bindparam("b_revision"), updated_at=bindparam("b_now")), bumps)
+        self.session.execute(insert(_REVISIONS), revisions)
+        self.session.execute(update(_LINKS).where(_LINKS.c.asset_id == bindparam("b_id")).values(
+            fingerprint=bindparam("b_fingerprint"), columns_digest=bindparam("b_digest"), archived=False,
+            last_run_id=self.run_id), links)
+        if events:
+            self.session.execute(insert(_EVENTS), events)
+        return made
+
+    def _after_revisions(self, made: list[tuple[str, int, bool]]) -> dict[str, dict]:
+        """Business names and publishing for the new revisions; {asset id: error} of those that could not publish."""
+        if not made or not (self.publish or self.business_names or any(updated for _, _, updated in made)):
+            return {}
+        errors: dict[str, dict] = {}
+        published = set(self.session.scalars(select(Listing.asset_id).where(
+            Listing.asset_id.in_([a for a, _, _ in made]), Listing.status == "ACTIVE")))
+        for asset_id, number, _ in made:
+            if not (self.publish or self.business_names or asset_id in published):
+                continue
+            asset = self.session.get(Asset, asset_id)
+            if self.business_names:
+                revision = self.session.get(AssetRevision, (asset_id, number))
+                predictions.on_new_revision(self.session, self.actor, asset, revision,
+                                            {"businessNameGeneration": {"enabled": True}}, self.settings)
+            if self.publish or asset_id in published:
+                try:
+                    with self.session.begin_nested():
+                        catalog.publish_asset_revision(self.session, self.actor, asset, number)
+                except OpenzoneError as error:
+                    errors[asset_id] = {"errorType": "VALIDATION_EXCEPTION", "errorDetail": error.message[:2000]}
+        return errors
+
+    # --- rows ------------------------------------------------------------------------------------------
+
+    def _link(self, asset_id: str, table: _Table, now) -> dict:
+        return {"asset_id": asset_id, "data_source_id": self.data_source_id, "external_identifier": table.external,
+                "database": table.info.database[:256], "technical_name": table.info.name[:256],
+                "fingerprint": table.fingerprint, "columns_digest": table.digest, "last_run_id": self.run_id,
+                "archived": False}
+
+    def _activity(self, database: str, name: str, status: str, asset_id: str | None, error: dict | None = None,
+                  description: str | None = None) -> dict:
+        return {"run_id": self.run_id, "database": database[:256], "technical_name": name[:256], "status": status,
+                "asset_id": asset_id, "technical_description": description, "error": error, "created_at": utcnow()}
+
+    def _event(self, detail_type: str, asset_id: str, revision: int, now, data: dict) -> dict:
+        # The same envelope events.outbox.emit writes, built as a row so a chunk's events are one INSERT.
+        event = emit(self.session, detail_type=detail_type, domain_id=self.domain_id,
+                     entity=Entity(asset_id, "AssetEntityType", str(revision), self.project_id),
+                     user_id=self.actor.id, data={"assetId": asset_id, "revision": str(revision),
+                                                  "dataSourceId": self.data_source_id,
+                                                  "dataSourceRunId": self.run_id, **data})
+        self.session.expunge(event)  # written below with the chunk's other events, not by the ORM
+        return {"id": event.id, "domain_id": event.domain_id, "detail_type": event.detail_type, "time": now,
+                "envelope": event.envelope}
+
+    def _record_failure(self, table: TableInfo) -> None:
+        self.session.execute(insert(_ACTIVITIES), [self._activity(
+            table.database, table.name, runs.ACTIVITY_FAILED, None,
+            {"errorType": "INTERNAL_SERVER_EXCEPTION",
+             "errorDetail": f"Table {table.qualified_name} could not be imported because of an internal error; "
+                            f"the server log has the details."})])
+        self.session.execute(update(DataSourceRun).where(DataSourceRun.id == self.run_id).values(
+            tables_done=DataSourceRun.tables_done + 1))
+        self.session.commit()
