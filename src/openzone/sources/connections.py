@@ -8,7 +8,7 @@ What openzone serves, by the member the caller fills:
 - `props.glueProperties.glueConnectionInput` with connectionType MYSQL, POSTGRESQL or REDSHIFT
   (connectionProperties HOST, PORT, DATABASE; authenticationConfiguration BASIC with
   basicAuthenticationCredentials or a secretArn), or ICEBERGRESTCATALOG (connectionProperties CATALOG_URI:
-  an Iceberg REST catalog URL, or an SQL catalog's database URL; optional WAREHOUSE).
+  an Iceberg REST catalog URL, or an SQL catalog's database URL; optional WAREHOUSE and CATALOG_NAME).
 - `props.s3Properties.s3Uri`: a folder of files, `s3://bucket/prefix` or a local `file:///path` (type S3).
 - `props.iamProperties` with `awsLocation` (awsAccountId, awsRegion): a real AWS Glue Data Catalog (type IAM);
   the endpoint and credentials come from the server's settings (OPENZONE_GLUE_ENDPOINT_URL, the AWS chain).
@@ -112,7 +112,8 @@ def _glue(session: Session, settings: Settings, project_id: str, name: str, give
     if kind == ICEBERG:
         if not properties.get("CATALOG_URI"):
             raise ValidationError(f"{member}.CATALOG_URI is required: the Iceberg catalog's URL.")
-        spec = {"kind": ICEBERG, "uri": properties["CATALOG_URI"], "warehouse": properties.get("WAREHOUSE")}
+        spec = {"kind": ICEBERG, "uri": properties["CATALOG_URI"], "warehouse": properties.get("WAREHOUSE"),
+                "catalog_name": properties.get("CATALOG_NAME") or "default"}
         endpoint = {"protocol": "HTTPS"}
     else:
         for key in ("HOST", "DATABASE"):

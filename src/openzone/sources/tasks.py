@@ -24,6 +24,9 @@ from openzone.sources.importer import Importer
 from openzone.sources.models import Connection, DataSource, DataSourceRun
 
 log = logging.getLogger("openzone.sources")
+ERROR_TYPES = frozenset({"ACCESS_DENIED_EXCEPTION", "CONFLICT_EXCEPTION", "INTERNAL_SERVER_EXCEPTION",
+                         "RESOURCE_NOT_FOUND_EXCEPTION", "SERVICE_QUOTA_EXCEEDED_EXCEPTION", "THROTTLING_EXCEPTION",
+                         "VALIDATION_EXCEPTION"})
 
 
 def relational_filters(data_source: DataSource) -> list[RelationalFilter]:
@@ -70,7 +73,8 @@ def build_source(session: Session, settings: Settings, data_source: DataSource) 
                           user=user, password=password, region=stored.get("region") or region,
                           catalog_id=stored.get("catalog_id"), path=stored.get("path"),
                           endpoint_url=settings.glue_endpoint_url if kind == GLUE else None,
-                          options={"settings": settings, "uri": stored.get("uri"), "warehouse": stored.get("warehouse")})
+                          options={"settings": settings, "uri": stored.get("uri"), "warehouse": stored.get("warehouse"),
+                                   "catalog_name": stored.get("catalog_name")})
     if kind == GLUE:
         locator = None
         account = stored.get("catalog_id") or account
@@ -109,13 +113,20 @@ def execute_run(session: Session, settings: Settings, payload: dict) -> None:
         importer.archive_missing()
     except SourceUnreachable as unreachable:
         session.rollback()
-        error = {"errorType": unreachable.error_type, "errorDetail": str(unreachable)[:2000]}
+        error = {"errorType": error_type(unreachable.error_type), "errorDetail": str(unreachable)[:2000]}
     except Exception:  # noqa: BLE001  (the run must end in a state, whatever went wrong)
         session.rollback()
         log.exception("data source run %s failed", payload["run_id"])
         error = {"errorType": "INTERNAL_SERVER_EXCEPTION",
                  "errorDetail": "The run failed because of an internal error; the server log has the details."}
     finish(session, data_source, run, error)
+
+
+def error_type(name: str) -> str:
+    """DataZone's DataSourceErrorType for a connector's error type (a source that cannot be reached: not found)."""
+    if name in ERROR_TYPES:
+        return name
+    return "RESOURCE_NOT_FOUND_EXCEPTION" if name == "CONNECTION_ERROR" else "INTERNAL_SERVER_EXCEPTION"
 
 
 def finish(session: Session, data_source: DataSource, run: DataSourceRun, error: dict | None) -> None:

@@ -44,13 +44,14 @@ class IcebergConnector:
                 properties = {"uri": self.spec.options["uri"]}
                 if self.spec.options.get("warehouse"):
                     properties["warehouse"] = self.spec.options["warehouse"]
-                self._catalog = load_catalog("source", **properties)
+                self._catalog = load_catalog(self.spec.options.get("catalog_name") or "default", **properties)
             else:
                 from openzone.lake.access import get_warehouse
 
                 self._catalog = get_warehouse(settings).catalog
         except Exception as error:  # noqa: BLE001  (every driver has its own errors; the message is what matters)
-            raise SourceUnreachable(f"The Iceberg catalog cannot be opened: {error}", "VALIDATION_EXCEPTION") from None
+            raise SourceUnreachable(f"The Iceberg catalog cannot be opened: {error}. Check the connection's "
+                                    f"CATALOG_URI and that the catalog is running.", "RESOURCE_NOT_FOUND_EXCEPTION") from None
         return self._catalog
 
     def _databases(self, filters: Sequence[RelationalFilter]) -> list[str]:

@@ -1,0 +1,168 @@
+"""Connections and secrets through boto3: the V2 way of naming PostgreSQL/Redshift, MySQL, Iceberg catalogs and
+files; passwords stored encrypted and never shown; refusals; an unreachable source fails its run clearly."""
+
+import json
+import logging
+import os
+
+import pytest
+from botocore.exceptions import ClientError
+from scenario import build_world, query_rows, resource, wait_until
+
+from openzone.db.session import session_scope
+from openzone.events.models import OutboxEvent
+from openzone.sources import secrets
+from openzone.sources.models import Secret
+
+PASSWORD = "s3cr3t-Pa55word-never-shown"
+
+
+@pytest.fixture(scope="module")
+def world(server):
+    world = build_world(server)
+    query_rows(world.producer, world.sales_env["id"], "CREATE TABLE visits AS SELECT 1 AS visit_id")
+    world.db = resource(world.sales_env, "glueProducerDBName")
+    return world
+
+
+def create(world, name, props, caller=None, **extra):
+    return (caller or world.producer).dz.create_connection(
+        domainIdentifier=world.domain_id, environmentIdentifier=world.sales_env["id"], name=name, props=props, **extra)
+
+
+def refused(call, code="ValidationException") -> str:
+    with pytest.raises(ClientError) as error:
+        call()
+    assert error.value.response["Error"]["Code"] == code, error.value.response
+    return error.value.response["Error"]["Message"]
+
+
+def test_a_redshift_connection_keeps_its_password_as_a_secret(server, world, caplog):
+    caplog.set_level(logging.DEBUG, logger="openzone")
+    connection = create(world, "warehouse", {"redshiftProperties": {
+        "host": "127.0.0.1", "port": 5432, "databaseName": "analytics",
+        "credentials": {"usernamePassword": {"username": "reader", "password": PASSWORD}}}})
+    assert connection["type"] == "REDSHIFT" and connection["projectId"] == world.sales_id
+    props = connection["props"]["redshiftProperties"]
+    assert props["credentials"]["secretArn"].startswith("arn:aws:secretsmanager:us-east-1:000000000000:secret:")
+    assert "usernamePassword" not in props["credentials"]
+    assert connection["physicalEndpoints"][0]["host"] == "127.0.0.1"
+    dz = world.producer.dz
+    got = dz.get_connection(domainIdentifier=world.domain_id, identifier=connection["connectionId"], withSecret=True)
+    listed = dz.list_connections(domainIdentifier=world.domain_id, projectIdentifier=world.sales_id)["items"]
+    assert connection["connectionId"] in [c["connectionId"] for c in listed]
+    for response in (connection, got, listed):
+        assert PASSWORD not in json.dumps(response, default=str)
+    assert PASSWORD not in caplog.text
+    with session_scope(server.settings.metadata_url) as session:
+        row = session.get(Secret, props["credentials"]["secretArn"])
+        assert PASSWORD.encode() not in row.ciphertext
+        assert secrets.resolve(session, server.settings, row.arn).password == PASSWORD
+        assert not any(PASSWORD in json.dumps(e.envelope) for e in session.query(OutboxEvent).all())
+    key = server.settings.data_path / "secrets.key"
+    assert oct(os.stat(key).st_mode & 0o777) == "0o600"
+    # A REDSHIFT data source on it: the run configuration DataZone returns.
+    source = dz.create_data_source(
+        domainIdentifier=world.domain_id, projectIdentifier=world.sales_id, name="warehouse", type="REDSHIFT",
+        connectionIdentifier=connection["connectionId"],
+        configuration={"redshiftRunConfiguration": {"relationalFilterConfigurations": [
+            {"databaseName": "analytics", "schemaName": "public"}]}})
+    run_configuration = source["configuration"]["redshiftRunConfiguration"]
+    assert source["connectionId"] == connection["connectionId"]
+    assert run_configuration["redshiftStorage"] == {"redshiftClusterSource": {"clusterName": "127.0.0.1"}}
+    assert refused(lambda: dz.delete_connection(domainIdentifier=world.domain_id,
+                                                identifier=connection["connectionId"]), "ConflictException")
+
+
+def test_a_mysql_glue_connection_and_a_secret_made_by_the_operator(server, world):
+    with session_scope(server.settings.metadata_url) as session:
+        arn = secrets.create_secret(session, server.settings, "mariadb-reader", "reader", PASSWORD).arn
+    connection = create(world, "shop", {"glueProperties": {"glueConnectionInput": {
+        "connectionType": "MYSQL", "connectionProperties": {"HOST": "127.0.0.1", "PORT": "3306", "DATABASE": "shop"},
+        "authenticationConfiguration": {"authenticationType": "BASIC", "secretArn": arn}}}})
+    glue = connection["physicalEndpoints"][0]["glueConnection"]
+    assert connection["type"] == "MYSQL" and glue["connectionType"] == "MYSQL"
+    assert glue["authenticationConfiguration"] == {"authenticationType": "BASIC", "secretArn": arn}
+    inline = create(world, "shop2", {"glueProperties": {"glueConnectionInput": {
+        "connectionType": "MYSQL", "connectionProperties": {"HOST": "127.0.0.1", "DATABASE": "shop"},
+        "authenticationConfiguration": {"authenticationType": "BASIC", "basicAuthenticationCredentials": {
+            "userName": "reader", "password": PASSWORD}}}}})
+    assert PASSWORD not in json.dumps(inline, default=str)
+    assert inline["physicalEndpoints"][0]["port"] == 3306
+    # Another project's inline secret cannot be borrowed by its ARN.
+    other_env = world.analytics_env["id"]
+    borrowed = inline["physicalEndpoints"][0]["glueConnection"]["authenticationConfiguration"]["secretArn"]
+    message = refused(lambda: world.consumer.dz.create_connection(
+        domainIdentifier=world.domain_id, environmentIdentifier=other_env, name="borrowed",
+        props={"redshiftProperties": {"host": "h", "databaseName": "d", "credentials": {"secretArn": borrowed}}}))
+    assert "secretArn" in message and PASSWORD not in message
+
+
+@pytest.mark.parametrize("props, words", [
+    ({"glueProperties": {"glueConnectionInput": {"connectionType": "SNOWFLAKE"}}}, "connectionType"),
+    ({"athenaProperties": {"workgroupName": "w"}}, "props"),
+    ({"redshiftProperties": {"databaseName": "d", "credentials": {"secretArn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:x"}}},
+     "redshiftProperties.host"),
+    ({"redshiftProperties": {"host": "h", "databaseName": "d", "credentials": {
+        "secretArn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:nope-abcdef"}}}, "not found"),
+    ({"redshiftProperties": {"host": "h", "databaseName": "d"}}, "credentials"),
+    ({"glueProperties": {"glueConnectionInput": {"connectionType": "MYSQL", "connectionProperties": {"HOST": "h"}}}},
+     "DATABASE"),
+    ({"s3Properties": {"s3Uri": "ftp://nope"}}, "s3Uri"),
+])
+def test_connections_openzone_cannot_serve_are_refused_naming_the_member(world, props, words):
+    assert words in refused(lambda: create(world, "bad", props))
+
+
+def test_connections_need_an_environment_and_stay_in_their_project(world):
+    dz = world.producer.dz
+    message = refused(lambda: dz.create_connection(domainIdentifier=world.domain_id, name="loose", props={
+        "s3Properties": {"s3Uri": "s3://bucket/prefix"}}))
+    assert "environmentIdentifier" in message
+    refused(lambda: create(world, "intruder", {"s3Properties": {"s3Uri": "s3://b/p"}}, caller=world.consumer),
+            "AccessDeniedException")
+    files = create(world, "landing", {"s3Properties": {"s3Uri": "s3://bucket/landing/"}})
+    assert files["type"] == "S3" and files["props"]["s3Properties"]["s3Uri"] == "s3://bucket/landing/"
+    refused(lambda: world.consumer.dz.get_connection(domainIdentifier=world.domain_id,
+                                                     identifier=files["connectionId"]), "ResourceNotFoundException")
+    assert files["connectionId"] not in [c["connectionId"] for c in world.consumer.dz.list_connections(
+        domainIdentifier=world.domain_id)["items"]]
+    dz.delete_connection(domainIdentifier=world.domain_id, identifier=files["connectionId"])
+    refused(lambda: dz.get_connection(domainIdentifier=world.domain_id, identifier=files["connectionId"]),
+            "ResourceNotFoundException")
+
+
+def run_source(world, connection_id, name):
+    dz = world.producer.dz
+    source = dz.create_data_source(
+        domainIdentifier=world.domain_id, projectIdentifier=world.sales_id, name=name, type="GLUE",
+        connectionIdentifier=connection_id,
+        configuration={"glueRunConfiguration": {"relationalFilterConfigurations": [{"databaseName": world.db}]}})
+    run = dz.start_data_source_run(domainIdentifier=world.domain_id, dataSourceIdentifier=source["id"])
+    return source, wait_until(lambda: (lambda r: r if r["status"] not in ("REQUESTED", "RUNNING") else None)(
+        dz.get_data_source_run(domainIdentifier=world.domain_id, identifier=run["id"])), timeout=60)
+
+
+def test_an_iceberg_catalog_named_by_uri(server, world):
+    connection = create(world, "iceberg-sql", {"glueProperties": {"glueConnectionInput": {
+        "connectionType": "ICEBERGRESTCATALOG", "connectionProperties": {
+            "CATALOG_URI": server.settings.lake_url, "CATALOG_NAME": "openzone",
+            "WAREHOUSE": server.settings.warehouse_dir.as_uri()}}}})
+    source, run = run_source(world, connection["connectionId"], "iceberg-by-uri")
+    assert run["status"] == "SUCCESS", run
+    assert run["runStatisticsForAssets"]["added"] == 1
+    items = world.producer.dz.list_data_source_run_activities(domainIdentifier=world.domain_id,
+                                                              identifier=run["id"])["items"]
+    assert [(a["database"], a["technicalName"]) for a in items] == [(world.db, "visits")]
+
+
+def test_an_unreachable_source_fails_its_run_with_an_actionable_message(world):
+    connection = create(world, "iceberg-down", {"glueProperties": {"glueConnectionInput": {
+        "connectionType": "ICEBERGRESTCATALOG", "connectionProperties": {"CATALOG_URI": "http://127.0.0.1:9"}}}})
+    source, run = run_source(world, connection["connectionId"], "down")
+    assert run["status"] == "FAILED"
+    assert run["errorMessage"]["errorType"] == "RESOURCE_NOT_FOUND_EXCEPTION"
+    assert "CATALOG_URI" in run["errorMessage"]["errorDetail"]
+    got = world.producer.dz.get_data_source(domainIdentifier=world.domain_id, identifier=source["id"])
+    assert got["lastRunStatus"] == "FAILED" and got["lastRunErrorMessage"] == run["errorMessage"]
+    assert got["status"] == "READY"
