@@ -74,7 +74,7 @@ class IcebergConnector:
         except Exception as error:  # noqa: BLE001
             raise SourceUnreachable(f"The Iceberg catalog does not answer: {error}", "INTERNAL_SERVER_EXCEPTION") from None
 
-    def tables(self, filters: Sequence[RelationalFilter]) -> Iterator[TableInfo]:
+    def _selected(self, filters: Sequence[RelationalFilter]) -> Iterator[tuple[str, tuple]]:
         catalog = self._open()
         for database in self._databases(filters):
             try:
@@ -82,15 +82,20 @@ class IcebergConnector:
             except NoSuchNamespaceError:
                 raise SourceUnreachable(f"Database {database} does not exist in the Iceberg catalog.",
                                         "RESOURCE_NOT_FOUND_EXCEPTION") from None
-            for identifier in identifiers:
-                name = identifier[-1]
-                if not selected(filters, database, None, name):
-                    continue
-                try:
-                    table = catalog.load_table(identifier)
-                except NoSuchTableError:  # dropped while we listed
-                    continue
-                yield self._info(database, name, table)
+            yield from ((database, i) for i in identifiers if selected(filters, database, None, i[-1]))
+
+    def count(self, filters: Sequence[RelationalFilter]) -> int:
+        """How many tables `tables` will yield (listing only; for the run's progress)."""
+        return sum(1 for _ in self._selected(filters))
+
+    def tables(self, filters: Sequence[RelationalFilter]) -> Iterator[TableInfo]:
+        catalog = self._open()
+        for database, identifier in self._selected(filters):
+            try:
+                table = catalog.load_table(identifier)
+            except NoSuchTableError:  # dropped while we listed
+                continue
+            yield self._info(database, identifier[-1], table)
 
     def _info(self, database: str, name: str, table) -> TableInfo:
         schema = table.schema()
