@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 
-from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy import Row, bindparam, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from openzone.catalog import service as catalog
@@ -29,7 +29,7 @@ from openzone.db.types import utcnow
 from openzone.enrichment import predictions
 from openzone.errors import OpenzoneError
 from openzone.events.models import OutboxEvent
-from openzone.events.outbox import Entity, emit
+from openzone.events.outbox import Entity, event_row
 from openzone.identity.models import User
 from openzone.sources import mapping, runs
 from openzone.sources.connectors.base import TableInfo
@@ -48,7 +48,6 @@ class _Table:
     external: str
     fingerprint: str
     digest: str
-    forms: list[dict]
 
 
 def chunks(tables: Iterable[TableInfo], size: int = CHUNK) -> Iterator[list[TableInfo]]:
@@ -119,11 +118,15 @@ class Importer:
                 activities.append(self._activity(info.database, info.name, runs.ACTIVITY_FAILED, None,
                                                  {"errorType": "VALIDATION_EXCEPTION", "errorDetail": problem}))
                 continue
-            forms = mapping.system_forms(self.context, info, self.run_id)
-            forms += [f for f in self.asset_forms if f["formName"] not in {g["formName"] for g in forms}]
             prepared.append(_Table(info, mapping.external_identifier(self.context, info), info.fingerprint(),
-                                   mapping.columns_digest(info), forms))
+                                   mapping.columns_digest(info)))
         return prepared
+
+    def _forms(self, table: _Table) -> list[dict]:
+        """The forms of a new revision (built only for tables that get one: most re-run tables do not)."""
+        forms = mapping.system_forms(self.context, table.info, self.run_id)
+        names = {f["formName"] for f in forms}
+        return forms + [f for f in self.asset_forms if f["formName"] not in names]
 
     @staticmethod
     def _invalid(info: TableInfo) -> str | None:
@@ -137,7 +140,10 @@ class Importer:
         session, now = self.session, utcnow()
         activities: list[dict] = []
         prepared = self._prepare(chunk, activities)
-        known = {row.external_identifier: row for row in session.scalars(select(DataSourceAsset).where(
+        # Plain rows, not ORM objects: this query runs for every table of every run.
+        known = {row.external_identifier: row for row in session.execute(select(
+            DataSourceAsset.external_identifier, DataSourceAsset.asset_id, DataSourceAsset.fingerprint,
+            DataSourceAsset.columns_digest, DataSourceAsset.archived).where(
             DataSourceAsset.data_source_id == self.data_source_id,
             DataSourceAsset.external_identifier.in_([t.external for t in prepared])))} if prepared else {}
         fresh = [t for t in prepared if t.external not in known]
@@ -188,7 +194,7 @@ class Importer:
                            "external_identifier": table.external, "revision": 1, "created_by": self.actor.id,
                            "created_at": now, "updated_at": now})
             revisions.append({"asset_id": asset_id, "revision": 1, "name": table.info.name,
-                              "description": table.info.comment, "glossary_terms": None, "forms": table.forms,
+                              "description": table.info.comment, "glossary_terms": None, "forms": self._forms(table),
                               "created_at": now, "created_by": self.actor.id})
             links.append(self._link(asset_id, table, now))
             events.append(self._event("Asset Added To Inventory", asset_id, 1, now,
@@ -199,7 +205,7 @@ class Importer:
         self.session.execute(insert(_EVENTS), events)
         return [(asset_id, 1, False) for asset_id in self._created_ids]
 
-    def _update(self, changed: list[tuple[_Table, DataSourceAsset]], now) -> list[tuple[str, int, bool]]:
+    def _update(self, changed: list[tuple[_Table, Row]], now) -> list[tuple[str, int, bool]]:
         if not changed:
             return []
         ids = [link.asset_id for _, link in changed]
@@ -213,7 +219,7 @@ class Importer:
             # What users added to the asset survives a re-import; what the source says is replaced.
             carried = [f for f in before.forms if f["formName"] not in mapping.SOURCE_FORMS]
             names = {f["formName"] for f in carried}
-            forms = [f for f in table.forms if f["formName"] in mapping.SOURCE_FORMS or f["formName"] not in names]
+            forms = [f for f in self._forms(table) if f["formName"] in mapping.SOURCE_FORMS or f["formName"] not in names]
             revisions.append({"asset_id": asset_id, "revision": number, "name": before.name,
                               "description": before.description if before.description else table.info.comment,
                               "glossary_terms": before.glossary_terms, "forms": forms + carried,
@@ -271,15 +277,11 @@ class Importer:
                 "asset_id": asset_id, "technical_description": description, "error": error, "created_at": utcnow()}
 
     def _event(self, detail_type: str, asset_id: str, revision: int, now, data: dict) -> dict:
-        # The same envelope events.outbox.emit writes, built as a row so a chunk's events are one INSERT.
-        event = emit(self.session, detail_type=detail_type, domain_id=self.domain_id,
-                     entity=Entity(asset_id, "AssetEntityType", str(revision), self.project_id),
-                     user_id=self.actor.id, data={"assetId": asset_id, "revision": str(revision),
-                                                  "dataSourceId": self.data_source_id,
-                                                  "dataSourceRunId": self.run_id, **data})
-        self.session.expunge(event)  # written below with the chunk's other events, not by the ORM
-        return {"id": event.id, "domain_id": event.domain_id, "detail_type": event.detail_type, "time": now,
-                "envelope": event.envelope}
+        return event_row(detail_type=detail_type, domain_id=self.domain_id,
+                         entity=Entity(asset_id, "AssetEntityType", str(revision), self.project_id),
+                         user_id=self.actor.id, data={"assetId": asset_id, "revision": str(revision),
+                                                      "dataSourceId": self.data_source_id,
+                                                      "dataSourceRunId": self.run_id, **data})
 
     def _record_failure(self, table: TableInfo) -> None:
         self.session.execute(insert(_ACTIVITIES), [self._activity(
