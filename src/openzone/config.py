@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     predictions_llm_timeout_seconds: float = 10.0
     # Data sources reading a real AWS Glue Data Catalog: its endpoint (unset: AWS's own; a moto server in tests).
     glue_endpoint_url: str | None = None
+    # Tables a data source run imports per transaction (bigger: faster; a crash re-imports at most one chunk).
+    sources_chunk_size: int = 200
     # How often the scheduler looks for data sources whose cron schedule is due.
     scheduler_poll_seconds: float = 15.0
 

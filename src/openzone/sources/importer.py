@@ -37,7 +37,6 @@ from openzone.sources.models import DataSource, DataSourceAsset, DataSourceRun, 
 from openzone.wire.ids import new_id
 
 log = logging.getLogger("openzone.sources")
-CHUNK = 200
 _ASSETS, _REVISIONS, _LINKS = Asset.__table__, AssetRevision.__table__, DataSourceAsset.__table__
 _ACTIVITIES, _EVENTS = DataSourceRunActivity.__table__, OutboxEvent.__table__
 
@@ -50,7 +49,7 @@ class _Table:
     digest: str
 
 
-def chunks(tables: Iterable[TableInfo], size: int = CHUNK) -> Iterator[list[TableInfo]]:
+def chunks(tables: Iterable, size: int) -> Iterator[list]:
     iterator = iter(tables)
     while chunk := list(islice(iterator, size)):
         yield chunk
@@ -75,7 +74,8 @@ class Importer:
     # --- the run ---------------------------------------------------------------------------------------
 
     def import_tables(self, tables: Iterable[TableInfo]) -> None:
-        for chunk in chunks(t for t in tables if (t.database, t.name) not in self.done):
+        fresh = (t for t in tables if (t.database, t.name) not in self.done)
+        for chunk in chunks(fresh, self.settings.sources_chunk_size):
             try:
                 self._write(chunk)
                 self.session.commit()
