@@ -181,3 +181,31 @@ def test_bad_data_sources_are_refused_naming_the_member(world, change, member):
         world.producer.dz.create_data_source(**p)
     assert error.value.response["Error"]["Code"] == "ValidationException"
     assert member in error.value.response["Error"]["Message"]
+
+
+def test_update_list_and_delete_a_data_source(world):
+    dz = world.producer.dz
+    source = lake_source(world, "changing")
+    updated = dz.update_data_source(domainIdentifier=world.domain_id, identifier=source["id"], name="changed",
+                                    description="Now described", publishOnImport=True, enableSetting="DISABLED",
+                                    schedule={"schedule": "cron(0 6 ? * MON *)", "timezone": "EUROPE_LONDON"})
+    assert updated["name"] == "changed" and updated["description"] == "Now described"
+    assert updated["publishOnImport"] is True and updated["enableSetting"] == "DISABLED"
+    assert updated["schedule"] == {"schedule": "cron(0 6 ? * MON *)", "timezone": "EUROPE_LONDON"}
+    assert updated["configuration"] == source["configuration"]
+    listed = dz.list_data_sources(domainIdentifier=world.domain_id, projectIdentifier=world.sales_id,
+                                  name="changed")["items"]
+    assert [s["dataSourceId"] for s in listed] == [source["id"]] and listed[0]["enableSetting"] == "DISABLED"
+    everything = dz.get_paginator("list_data_sources").paginate(domainIdentifier=world.domain_id,
+                                                               projectIdentifier=world.sales_id,
+                                                               PaginationConfig={"PageSize": 2})
+    assert source["id"] in [s["dataSourceId"] for page in everything for s in page["items"]]
+    lake_source(world, "sibling")
+    with pytest.raises(ClientError) as error:
+        dz.update_data_source(domainIdentifier=world.domain_id, identifier=source["id"], name="sibling")
+    assert error.value.response["Error"]["Code"] == "ConflictException"
+    deleted = dz.delete_data_source(domainIdentifier=world.domain_id, identifier=source["id"])
+    assert deleted["id"] == source["id"] and deleted["status"] == "DELETING"
+    with pytest.raises(ClientError) as error:
+        dz.get_data_source(domainIdentifier=world.domain_id, identifier=source["id"])
+    assert error.value.response["Error"]["Code"] == "ResourceNotFoundException"
