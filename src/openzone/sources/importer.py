@@ -38,7 +38,7 @@ from openzone.wire.ids import new_id
 
 log = logging.getLogger("openzone.sources")
 _ASSETS, _REVISIONS, _LINKS = Asset.__table__, AssetRevision.__table__, DataSourceAsset.__table__
-_ACTIVITIES, _EVENTS = DataSourceRunActivity.__table__, OutboxEvent.__table__
+_ACTIVITIES, _EVENTS, _RUNS = DataSourceRunActivity.__table__, OutboxEvent.__table__, DataSourceRun.__table__
 
 
 @dataclass
@@ -104,7 +104,7 @@ class Importer:
             ids = [asset_id for asset_id, _, _ in batch]
             self.session.execute(update(DataSourceAsset).where(DataSourceAsset.asset_id.in_(ids))
                                  .values(archived=True, last_run_id=self.run_id))
-            self.session.execute(insert(_ACTIVITIES), [self._activity(database, name, runs.SKIPPED_ARCHIVED, asset_id)
+            self._insert(_ACTIVITIES, [self._activity(database, name, runs.SKIPPED_ARCHIVED, asset_id)
                                                        for asset_id, database, name in batch])
         self.session.commit()
 
@@ -166,8 +166,8 @@ class Importer:
                 unchanged.append((table, link))
         new_revisions = self._create(created, now) + self._update(changed, now)
         if unchanged:
-            session.execute(update(DataSourceAsset).where(
-                DataSourceAsset.asset_id.in_([link.asset_id for _, link in unchanged])).values(last_run_id=self.run_id))
+            session.execute(update(_LINKS).where(_LINKS.c.asset_id.in_([link.asset_id for _, link in unchanged]))
+                            .values(last_run_id=self.run_id))
         outcome = self._after_revisions(new_revisions)
         for table, asset_id, status in ([(t, a, runs.CREATED) for t, a in zip(created, self._created_ids)]
                                         + [(t, link.asset_id, runs.UPDATED) for t, link in changed]):
@@ -178,9 +178,9 @@ class Importer:
         activities += [self._activity(t.info.database, t.info.name, runs.UNCHANGED, link.asset_id, None,
                                       mapping.describe(t.info)) for t, link in unchanged]
         if activities:
-            session.execute(insert(_ACTIVITIES), activities)
-        session.execute(update(DataSourceRun).where(DataSourceRun.id == self.run_id).values(
-            tables_done=DataSourceRun.tables_done + len(chunk), updated_at=now))
+            self._insert(_ACTIVITIES, activities)
+        session.execute(update(_RUNS).where(_RUNS.c.id == self.run_id).values(
+            tables_done=_RUNS.c.tables_done + len(chunk), updated_at=now))
 
     def _create(self, created: list[_Table], now) -> list[tuple[str, int, bool]]:
         self._created_ids = [new_id() for _ in created]
@@ -199,10 +199,10 @@ class Importer:
             links.append(self._link(asset_id, table, now))
             events.append(self._event("Asset Added To Inventory", asset_id, 1, now,
                                       {"assetName": table.info.name, "assetType": type_name}))
-        self.session.execute(insert(_ASSETS), assets)
-        self.session.execute(insert(_REVISIONS), revisions)
-        self.session.execute(insert(_LINKS), links)
-        self.session.execute(insert(_EVENTS), events)
+        self._insert(_ASSETS, assets)
+        self._insert(_REVISIONS, revisions)
+        self._insert(_LINKS, links)
+        self._insert(_EVENTS, events)
         return [(asset_id, 1, False) for asset_id in self._created_ids]
 
     def _update(self, changed: list[tuple[_Table, Row]], now) -> list[tuple[str, int, bool]]:
@@ -232,12 +232,12 @@ class Importer:
             made.append((asset_id, number, True))
         self.session.execute(update(_ASSETS).where(_ASSETS.c.id == bindparam("b_id")).values(
             revision=bindparam("b_revision"), updated_at=bindparam("b_now")), bumps)
-        self.session.execute(insert(_REVISIONS), revisions)
+        self._insert(_REVISIONS, revisions)
         self.session.execute(update(_LINKS).where(_LINKS.c.asset_id == bindparam("b_id")).values(
             fingerprint=bindparam("b_fingerprint"), columns_digest=bindparam("b_digest"), archived=False,
             last_run_id=self.run_id), links)
         if events:
-            self.session.execute(insert(_EVENTS), events)
+            self._insert(_EVENTS, events)
         return made
 
     def _after_revisions(self, made: list[tuple[str, int, bool]]) -> dict[str, dict]:
@@ -263,6 +263,11 @@ class Importer:
                     errors[asset_id] = {"errorType": "VALIDATION_EXCEPTION", "errorDetail": error.message[:2000]}
         return errors
 
+    def _insert(self, table, rows: list[dict]) -> None:
+        # executemany: SQLAlchemy batches it (insertmanyvalues, or psycopg's pipeline)
+        if rows:
+            self.session.execute(insert(table), rows)
+
     # --- rows ------------------------------------------------------------------------------------------
 
     def _link(self, asset_id: str, table: _Table, now) -> dict:
@@ -284,7 +289,7 @@ class Importer:
                                                       "dataSourceRunId": self.run_id, **data})
 
     def _record_failure(self, table: TableInfo) -> None:
-        self.session.execute(insert(_ACTIVITIES), [self._activity(
+        self._insert(_ACTIVITIES, [self._activity(
             table.database, table.name, runs.ACTIVITY_FAILED, None,
             {"errorType": "INTERNAL_SERVER_EXCEPTION",
              "errorDetail": f"Table {table.qualified_name} could not be imported because of an internal error; "

@@ -131,6 +131,7 @@ def error_type(name: str) -> str:
 
 def finish(session: Session, data_source: DataSource, run: DataSourceRun, error: dict | None) -> None:
     """Record the run's outcome on the run and on the data source, and tell the event bus."""
+    session.refresh(run)  # the importer counts tables_done with plain UPDATEs
     stats = runs.statistics(session, run.id)
     run.status = runs.FAILED if error else (runs.PARTIAL if stats["failed"] else runs.SUCCESS)
     run.statistics, run.error, run.stopped_at = stats, error, utcnow()
