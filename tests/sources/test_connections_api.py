@@ -166,3 +166,18 @@ def test_an_unreachable_source_fails_its_run_with_an_actionable_message(world):
     got = world.producer.dz.get_data_source(domainIdentifier=world.domain_id, identifier=source["id"])
     assert got["lastRunStatus"] == "FAILED" and got["lastRunErrorMessage"] == run["errorMessage"]
     assert got["status"] == "READY"
+
+
+def test_deleting_a_connection_deletes_its_inline_secret_not_an_operators(server, world):
+    with session_scope(server.settings.metadata_url) as session:
+        operator_arn = secrets.create_secret(session, server.settings, "kept-secret", "reader", PASSWORD).arn
+    kept = create(world, "uses-operator-secret", {"redshiftProperties": {
+        "host": "h", "databaseName": "d", "credentials": {"secretArn": operator_arn}}})
+    inline = create(world, "inline-secret", {"redshiftProperties": {
+        "host": "h", "databaseName": "d", "credentials": {"usernamePassword": {"username": "u", "password": PASSWORD}}}})
+    inline_arn = inline["props"]["redshiftProperties"]["credentials"]["secretArn"]
+    for connection in (kept, inline):
+        world.producer.dz.delete_connection(domainIdentifier=world.domain_id, identifier=connection["connectionId"])
+    with session_scope(server.settings.metadata_url) as session:
+        assert session.get(Secret, operator_arn) is not None
+        assert session.get(Secret, inline_arn) is None

@@ -30,7 +30,7 @@ from openzone.projects import service as projects
 from openzone.projects.models import Environment
 from openzone.sources import secrets
 from openzone.sources.connectors.base import GLUE, ICEBERG, MYSQL, POSTGRESQL, REDSHIFT
-from openzone.sources.models import Connection, DataSource
+from openzone.sources.models import Connection, DataSource, Secret
 from openzone.wire.ids import new_id
 
 FILES = "FILES"
@@ -234,5 +234,10 @@ def delete_connection(session: Session, actor: User, domain_id: str, connection_
     user = session.scalar(select(DataSource.name).where(DataSource.connection_id == row.id).limit(1))
     if user is not None:
         raise ConflictError(f"Connection {row.id} is used by data source {user}; delete the data source first.")
+    secret = session.get(Secret, row.secret_arn) if row.secret_arn else None
     session.delete(row)
+    # A secret made from this connection's inline credentials goes with it; an operator's secret stays.
+    if secret is not None and secret.project_id == row.project_id and not session.scalar(
+            select(Connection.id).where(Connection.secret_arn == secret.arn, Connection.id != row.id).limit(1)):
+        session.delete(secret)
     session.flush()
