@@ -82,6 +82,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tables", type=int, default=10_000)
     parser.add_argument("--columns", type=int, default=20)
+    parser.add_argument("--publish", action="store_true", help="publishOnImport (listings and search documents)")
+    parser.add_argument("--business-names", action="store_true", help="recommendation.enableBusinessNameGeneration")
     parser.add_argument("--database-url")
     parser.add_argument("--postgres", nargs="?", const=PG_ADMIN_URL, metavar="ADMIN_URL")
     args = parser.parse_args()
@@ -95,7 +97,8 @@ def main() -> None:
             source = world.producer.dz.create_data_source(
                 domainIdentifier=world.domain_id, projectIdentifier=world.sales_id,
                 environmentIdentifier=world.sales_env["id"], name="synthetic", type="GLUE",
-                configuration={"glueRunConfiguration": {"relationalFilterConfigurations": [{"databaseName": database}]}})
+                configuration={"glueRunConfiguration": {"relationalFilterConfigurations": [{"databaseName": database}]}},
+                publishOnImport=args.publish, recommendation={"enableBusinessNameGeneration": args.business_names})
             results = {}
             for label, every in (("first", 0), ("unchanged", 0), ("tenth_changed", 10)):
                 elapsed, run = timed_run(world, server.settings, source["id"],
@@ -108,7 +111,7 @@ def main() -> None:
         if args.postgres:
             drop_postgres_database(url)
     emit({"bench": "source_import_synthetic", "backend": backend_of(url or "sqlite"), "tables": args.tables,
-          "columns": args.columns, **results,
+          "columns": args.columns, "publish": args.publish, "business_names": args.business_names, **results,
           "peak_rss_mb": round(rusage.getrusage(rusage.RUSAGE_SELF).ru_maxrss / 1024, 1),
           "loadavg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)], "date": time.strftime("%Y-%m-%d")})
 
