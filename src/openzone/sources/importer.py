@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 
-from sqlalchemy import Row, bindparam, insert, select, tuple_, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from openzone.catalog import service as catalog
@@ -209,9 +209,12 @@ class Importer:
         if not changed:
             return []
         ids = [link.asset_id for _, link in changed]
-        current = dict(self.session.execute(select(Asset.id, Asset.revision).where(Asset.id.in_(ids))).all())
-        previous = {row.asset_id: row for row in self.session.scalars(select(AssetRevision).where(
-            tuple_(AssetRevision.asset_id, AssetRevision.revision).in_([(i, current[i]) for i in ids])))}
+        # Each asset's latest revision, found through the assets' primary keys (a row-value IN is not indexed
+        # on every backend).
+        previous = {row.asset_id: row for row in self.session.scalars(select(AssetRevision).join(
+            Asset, (Asset.id == AssetRevision.asset_id) & (Asset.revision == AssetRevision.revision)).where(
+            Asset.id.in_(ids)))}
+        current = {asset_id: row.revision for asset_id, row in previous.items()}
         revisions, bumps, links, events, made = [], [], [], [], []
         for table, link in changed:
             asset_id, number = link.asset_id, current[link.asset_id] + 1
