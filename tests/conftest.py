@@ -77,6 +77,17 @@ def isolated_database_url(request, tmp_path_factory) -> str:
     yield from _migrated_database(request.param, tmp_path_factory)
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def unmigrated_database_url(request, tmp_path) -> str:
+    """An empty database on each backend, for migration tests that upgrade it step by step themselves."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    url = postgres_database()
+    yield url
+    drop_postgres_database(url)
+
+
 @pytest.fixture(scope="module")
 def ext_dir(tmp_path_factory) -> Path:
     """A DuckDB extension directory linked from the installed extension wheels."""
@@ -138,15 +149,12 @@ class Caller:
         return f"arn:aws:iam::{self.server.settings.account_id}:user/{self.name}"
 
 
-@pytest.fixture(scope="session")
-def server(database_url, tmp_path_factory) -> LiveServer:
-    """openzone serving on a free port of 127.0.0.1, with in-process workers."""
+def serve(settings: Settings):
+    """Serve openzone with these settings on a free port of 127.0.0.1 until the generator is closed."""
     from openzone.app import create_app
 
-    settings = make_settings(tmp_path_factory.mktemp("data"), database_url, query_timeout_seconds=20)
     port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    uv = uvicorn.Server(config)
+    uv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
@@ -162,6 +170,12 @@ def server(database_url, tmp_path_factory) -> LiveServer:
     yield LiveServer(url, settings)
     uv.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(database_url, tmp_path_factory) -> LiveServer:
+    """openzone serving on a free port of 127.0.0.1, with in-process workers."""
+    yield from serve(make_settings(tmp_path_factory.mktemp("data"), database_url, query_timeout_seconds=20))
 
 
 def wait_for(predicate, timeout: float = 15.0, interval: float = 0.05):

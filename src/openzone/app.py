@@ -2,6 +2,7 @@
 
 import logging
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from starlette.routing import Route
@@ -62,7 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="openzone", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
-    app.state.gateway = Gateway(settings=settings, authenticate=lookup_credential)
+    app.state.gateway = Gateway(settings=settings, authenticate=partial(
+        lookup_credential, cache_seconds=settings.credential_cache_seconds))
 
     @app.get("/health")
     def health() -> dict:

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     port: int = 8000
     # SigV4 requests older or newer than this are refused, as AWS does.
     clock_skew_seconds: int = 900
+    # How long a verified access key (and its user) is reused without reading the database again; a
+    # deactivated key or a changed user takes effect within this time. 0 reads them on every request.
+    credential_cache_seconds: float = 5.0
     run_workers: bool = True
     worker_poll_seconds: float = 0.5
     query_timeout_seconds: float = 300.0

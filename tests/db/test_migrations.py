@@ -7,7 +7,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import openzone.models  # noqa: F401
-from conftest import drop_postgres_database, postgres_database
 from openzone.db.base import Base
 from openzone.db.migrate import alembic_config, upgrade
 from openzone.db.session import get_engine
@@ -29,21 +28,11 @@ def test_migrations_match_the_models(isolated_database_url):
     assert differences == []
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def fresh_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    url = postgres_database()
-    yield url
-    drop_postgres_database(url)
-
-
-def test_0006_keeps_existing_listings_and_what_points_at_them(fresh_url):
+def test_0006_keeps_existing_listings_and_what_points_at_them(unmigrated_database_url):
     """Relaxing listings' asset columns rebuilds the table on SQLite: no row, index or reference is lost."""
-    command.upgrade(alembic_config(fresh_url), "0005")
+    command.upgrade(alembic_config(unmigrated_database_url), "0005")
     now = utcnow()
-    with get_engine(fresh_url).begin() as connection:  # rows as openzone 0005 wrote them
+    with get_engine(unmigrated_database_url).begin() as connection:  # rows as openzone 0005 wrote them
         for model, values in (
                 (User, dict(id="u1", name="old", is_admin=True)),
                 (Domain, dict(id="dzd_old", name="d", root_domain_unit_id="r", created_by="u1", settings={})),
@@ -62,13 +51,13 @@ def test_0006_keeps_existing_listings_and_what_points_at_them(fresh_url):
         connection.execute(sa.insert(SubscriptionRequest.__table__).values(
             id="r1", domain_id="dzd_old", request_reason="x", project_id="p1", listing_id="l1", listing_revision=1,
             approver_project_id="p1", created_by="u1"))
-    upgrade(fresh_url)
-    with get_engine(fresh_url).connect() as connection:
+    upgrade(unmigrated_database_url)
+    with get_engine(unmigrated_database_url).connect() as connection:
         listing = connection.execute(sa.text("SELECT entity_type, asset_id, asset_revision FROM listings")).one()
         assert tuple(listing) == ("ASSET", "a1", 1)
         assert connection.scalar(sa.text("SELECT count(*) FROM listing_revisions WHERE listing_id = 'l1'")) == 1
         assert connection.scalar(sa.text("SELECT listing_id FROM subscription_requests")) == "l1"
     with pytest.raises(sa.exc.IntegrityError):  # foreign keys still hold after the rebuild
-        with get_engine(fresh_url).begin() as connection:
+        with get_engine(unmigrated_database_url).begin() as connection:
             connection.execute(sa.text("UPDATE subscription_requests SET listing_id = 'nope'"))
-    get_engine(fresh_url).dispose()
+    get_engine(unmigrated_database_url).dispose()

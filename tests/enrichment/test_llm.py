@@ -9,11 +9,9 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
 import pytest
-import uvicorn
 
-from conftest import LiveServer, free_port, make_settings
+from conftest import free_port, make_settings, serve
 from openzone.config import Settings
 from openzone.enrichment import llm
 from openzone.enrichment.names import predict
@@ -141,26 +139,10 @@ def test_an_endpoint_that_is_down_falls_back(tmp_path, caplog):
 
 @pytest.fixture(scope="module")
 def llm_server(chat, database_url, tmp_path_factory):
-    from openzone.app import create_app
-
     settings = make_settings(tmp_path_factory.mktemp("llm-data"), database_url, run_workers=False,
                              predictions_llm_url=chat.url, predictions_llm_model="tiny-namer",
                              predictions_llm_timeout_seconds=0.5)
-    port = free_port()
-    uv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    yield LiveServer(url, settings)
-    uv.should_exit = True
-    thread.join(timeout=10)
+    yield from serve(settings)
 
 
 @pytest.fixture(scope="module")

@@ -95,6 +95,34 @@ def test_rules_on_a_child_unit_do_not_reach_root_projects(gov):
     assert gov.publish(gov.s3_asset()["id"])["status"] == "ACTIVE"
 
 
+def test_rules_on_a_child_unit_bind_the_projects_created_in_it(gov):
+    child = gov.admin.dz.create_domain_unit(domainIdentifier=gov.domain_id, name="Ledger",
+                                            parentDomainUnitIdentifier=gov.root_unit_id)
+    ledger = gov.producer.dz.create_project(domainIdentifier=gov.domain_id, name="Ledger team",
+                                            domainUnitId=child["id"])
+    assert ledger["domainUnitId"] == child["id"]
+    assert gov.producer.dz.get_project(domainIdentifier=gov.domain_id,
+                                       identifier=ledger["id"])["domainUnitId"] == child["id"]
+    form = gov.form_type()
+    rule = gov.rule({"metadataFormEnforcementDetail": {"requiredMetadataForms": [
+        {"typeIdentifier": form, "typeRevision": "1"}]}}, unit=child["id"])
+    asset = gov.s3_asset()
+    in_child = gov.producer.dz.create_asset(
+        domainIdentifier=gov.domain_id, owningProjectIdentifier=ledger["id"], name="Journal", typeIdentifier=S3_TYPE,
+        formsInput=[{"formName": "S3ObjectCollectionForm", "content": json.dumps({"bucketArn": "arn:aws:s3:::ledger"})}])
+    code, message = error_of(gov.publish, asset_id=in_child["id"])
+    assert code == "ValidationException" and rule["identifier"] in message
+    assert gov.publish(asset["id"])["status"] == "ACTIVE"  # Sales sits in the root unit
+
+
+def test_a_project_cannot_be_created_in_another_domains_unit(server, gov):
+    other = new_gov(server)
+    for unit in (other.root_unit_id, "nosuchunit0000"):
+        code, message = error_of(gov.producer.dz.create_project, domainIdentifier=gov.domain_id, name="Nowhere",
+                                 domainUnitId=unit)
+        assert code == "ValidationException" and f"domainUnitId {unit}" in message
+
+
 def test_unpublishing_and_deleted_rules_are_not_enforced(gov):
     form = gov.form_type()
     asset = gov.s3_asset()

@@ -48,6 +48,8 @@ def test_a_redshift_connection_keeps_its_password_as_a_secret(server, world, cap
     assert "usernamePassword" not in props["credentials"]
     assert connection["physicalEndpoints"][0]["host"] == "127.0.0.1"
     dz = world.producer.dz
+    project = dz.get_project(domainIdentifier=world.domain_id, identifier=world.sales_id)
+    assert connection["domainUnitId"] == project["domainUnitId"]
     got = dz.get_connection(domainIdentifier=world.domain_id, identifier=connection["connectionId"], withSecret=True)
     listed = dz.list_connections(domainIdentifier=world.domain_id, projectIdentifier=world.sales_id)["items"]
     assert connection["connectionId"] in [c["connectionId"] for c in listed]

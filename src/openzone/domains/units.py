@@ -2,8 +2,8 @@
 
 Every domain has a root unit (created with the domain, named like it, owned by the domain's creator). As in
 DataZone, an owner of a unit also governs every unit below it; openzone administrators govern every unit.
-Every user of the domain may read the tree. Projects are not placed in child units yet: they all belong to
-the root unit (see project_unit_id), so rules that target a child unit only take effect once they are.
+Every user of the domain may read the tree. A project belongs to one unit (`projects.service.project_unit_id`:
+the root unit unless CreateProject named another).
 """
 
 from sqlalchemy import select
@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from openzone.domains import service as domains
-from openzone.domains.models import Domain, DomainUnit
+from openzone.domains.models import DomainUnit
 from openzone.errors import AccessDeniedError, ConflictError, NotFoundError
 from openzone.events.outbox import Entity, emit
 from openzone.identity.models import User
@@ -33,11 +33,6 @@ def ancestor_ids(session: Session, unit: DomainUnit) -> list[str]:
         chain.append(parent)
         parent = session.get(DomainUnit, parent).parent_id
     return list(reversed(chain))
-
-
-def project_unit_id(session: Session, domain_id: str, project_id: str) -> str:
-    """The unit a project belongs to: the root unit for now (projects carry no domainUnitId yet)."""
-    return session.get(Domain, domain_id).root_domain_unit_id
 
 
 def owns_unit(session: Session, actor: User, unit: DomainUnit) -> bool:

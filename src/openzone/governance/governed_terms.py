@@ -49,7 +49,7 @@ def _asset(session: Session, actor: User, domain_id: str, entity_type: str, asse
 def _may_apply(session: Session, actor: User, asset: Asset, owner: Glossary) -> bool:
     if actor.is_admin or projects.designation_of(session, owner.owning_project_id, actor) == projects.OWNER:
         return True
-    unit_id = units.project_unit_id(session, asset.domain_id, asset.owning_project_id)
+    unit_id = projects.project_unit_id(session, asset.owning_project_id)
     return units.owns_unit(session, actor, units.unit_of_domain(session, asset.domain_id, unit_id))
 
 

@@ -23,6 +23,7 @@ from openzone.errors import NotFoundError, ValidationError
 from openzone.glossary.models import GlossaryTerm
 from openzone.governance.models import Rule, RuleRevision
 from openzone.identity.models import User
+from openzone.projects import service as projects
 from openzone.projects.models import Project
 from openzone.wire.ids import new_id
 
@@ -235,7 +236,7 @@ def rules_for(session: Session, domain_id: str, action: str, project_id: str, as
                                       .order_by(Rule.created_at, Rule.id)))
     if not candidates:  # the common case: no query about units at all
         return []
-    unit = units.unit_of_domain(session, domain_id, units.project_unit_id(session, domain_id, project_id))
+    unit = units.unit_of_domain(session, domain_id, projects.project_unit_id(session, project_id))
     above = set(units.ancestor_ids(session, unit))
     applicable = []
     for rule in candidates:

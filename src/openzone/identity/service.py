@@ -1,9 +1,10 @@
 """Creating users and access keys, and resolving the identifiers callers use for them."""
 
 import re
+import time
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from openzone.errors import ConflictError, NotFoundError, ValidationError
 from openzone.identity.models import AccessKey, User
@@ -60,9 +61,30 @@ def create_access_key(session: Session, user_name: str) -> AccessKey:
     return key
 
 
-def lookup_credential(session: Session, access_key_id: str) -> Credential | None:
-    """The credential behind an active access key, for SigV4 verification."""
+# access key id -> (valid until, secret, the user as loaded then): SigV4 checks one key per request, and most
+# requests come from few keys. An entry lives `cache_seconds`, so a deactivated key or a changed user is
+# seen within that time.
+_credentials: dict[str, tuple[float, str, User]] = {}
+_MAX_CACHED = 10_000
+
+
+def lookup_credential(session: Session, access_key_id: str, cache_seconds: float = 0.0) -> Credential | None:
+    """The credential behind an active access key, for SigV4 verification (cached up to `cache_seconds`)."""
+    now = time.monotonic()
+    cached = _credentials.get(access_key_id)
+    if cached is not None and cached[0] > now:
+        _, secret, user = cached
+        # A copy of the cached user in this session, without a query (it was loaded clean).
+        return Credential(access_key_id=access_key_id, secret_key=secret, principal=session.merge(user, load=False))
     key = session.get(AccessKey, access_key_id)
     if key is None or key.status != "Active":
+        _credentials.pop(access_key_id, None)
         return None
-    return Credential(access_key_id=key.id, secret_key=key.secret, principal=session.get(User, key.user_id))
+    user = session.get(User, key.user_id)
+    if cache_seconds > 0:
+        if len(_credentials) >= _MAX_CACHED:
+            _credentials.clear()
+        detached = User(id=user.id, name=user.name, is_admin=user.is_admin, created_at=user.created_at)
+        make_transient_to_detached(detached)  # a loaded-looking copy that belongs to no session
+        _credentials[access_key_id] = (now + cache_seconds, key.secret, detached)
+    return Credential(access_key_id=key.id, secret_key=key.secret, principal=user)

@@ -17,6 +17,8 @@ class Project(Timestamps, Base):
     description: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(32), default="ACTIVE")
     glossary_terms: Mapped[list | None] = mapped_column(JSONDoc)
+    # The domain unit the project belongs to (the domain's root unit unless created in another).
+    domain_unit_id: Mapped[str | None] = mapped_column(ForeignKey("domain_units.id"), index=True)
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
 
 

@@ -16,13 +16,13 @@ def _project(project: Project) -> dict:
     return {"domainId": project.domain_id, "id": project.id, "name": project.name,
             "description": project.description, "projectStatus": project.status, "createdBy": project.created_by,
             "createdAt": project.created_at, "lastUpdatedAt": project.updated_at,
-            "glossaryTerms": project.glossary_terms or None}
+            "glossaryTerms": project.glossary_terms or None, "domainUnitId": project.domain_unit_id}
 
 
 @datazone("CreateProject")
 def create_project(call: Call, p: dict) -> dict:
     project = service.create_project(call.session, call.principal, p["domainIdentifier"], p["name"],
-                                     p.get("description"), p.get("glossaryTerms"))
+                                     p.get("description"), p.get("glossaryTerms"), p.get("domainUnitId"))
     return _project(project)
 
 

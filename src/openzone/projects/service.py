@@ -5,6 +5,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from openzone.domains import service as domains
+from openzone.domains import units
+from openzone.domains.models import Domain
 from openzone.errors import AccessDeniedError, ConflictError, NotFoundError, ValidationError
 from openzone.events.outbox import Entity, emit
 from openzone.identity import service as identity
@@ -18,13 +20,19 @@ ACTORS = (OWNER, CONTRIBUTOR)
 
 
 def create_project(session: Session, actor: User, domain_id: str, name: str, description: str | None,
-                   glossary_terms: list | None) -> Project:
-    """Create a project in a domain the caller belongs to; the caller becomes its owner."""
-    domains.require_domain_user(session, actor, domain_id)
+                   glossary_terms: list | None, domain_unit_id: str | None = None) -> Project:
+    """Create a project in a domain the caller belongs to (in its root unit by default); the caller owns it."""
+    domain = domains.require_domain_user(session, actor, domain_id)
+    if domain_unit_id is not None:
+        try:
+            units.unit_of_domain(session, domain_id, domain_unit_id)
+        except NotFoundError:
+            raise ValidationError(f"domainUnitId {domain_unit_id} is not a unit of domain {domain_id}.") from None
     if session.scalar(select(Project.id).where(Project.domain_id == domain_id, Project.name == name)):
         raise ConflictError(f"A project named {name} already exists in domain {domain_id}.")
     project = Project(id=new_id(), domain_id=domain_id, name=name, description=description,
-                      glossary_terms=glossary_terms, created_by=actor.id)
+                      glossary_terms=glossary_terms, created_by=actor.id,
+                      domain_unit_id=domain_unit_id or domain.root_domain_unit_id)
     try:
         session.add(project)
         session.flush()
@@ -35,6 +43,12 @@ def create_project(session: Session, actor: User, domain_id: str, name: str, des
     emit(session, detail_type="Project Creation Succeeded", domain_id=domain_id,
          entity=Entity(project.id, "ProjectEntityType", owning_project_id=project.id), user_id=actor.id, data={"projectId": project.id, "name": name})
     return project
+
+
+def project_unit_id(session: Session, project_id: str) -> str:
+    """The domain unit a project belongs to (what metadata rules and unit owners govern it by)."""
+    project = session.get(Project, project_id)
+    return project.domain_unit_id or session.get(Domain, project.domain_id).root_domain_unit_id
 
 
 def project_by_id(session: Session, project_id: str) -> Project:

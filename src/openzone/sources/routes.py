@@ -1,6 +1,6 @@
 """DataZone wire operations for connections, data sources, their runs and run activities."""
 
-from openzone.domains import units
+from openzone.projects import service as projects
 from openzone.sources import connections, runs, service
 from openzone.sources.models import Connection, DataSource, DataSourceRun
 from openzone.wire.pagination import decode_token, page
@@ -15,7 +15,7 @@ def _connection(call: Call, row: Connection) -> dict:
     location = row.aws_location or {}
     endpoint["awsLocation"] = {k: location[k] for k in ("awsAccountId", "awsRegion", "accessRole") if k in location}
     return {"connectionId": row.id, "name": row.name, "description": row.description, "domainId": row.domain_id,
-            "domainUnitId": units.project_unit_id(call.session, row.domain_id, row.project_id),
+            "domainUnitId": projects.project_by_id(call.session, row.project_id).domain_unit_id,
             "environmentId": row.environment_id, "projectId": row.project_id, "type": row.type, "scope": "PROJECT",
             "props": row.props["output"], "physicalEndpoints": [endpoint]}
 

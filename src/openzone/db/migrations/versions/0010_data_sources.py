@@ -1,7 +1,7 @@
 """data sources: secrets, connections, data sources, runs, run activities and the assets each source imported
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0011
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import openzone.db.types
 from sqlalchemy.dialects import postgresql
 
 revision = '0010'
-down_revision = '0008'
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
