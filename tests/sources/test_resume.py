@@ -1,7 +1,9 @@
 """A worker that dies in the middle of a run leaves whole assets behind, and the re-delivered job resumes the
-run where it stopped: every table imported once, the run finished, nothing half-written."""
+run where it stopped: every table imported once, the run finished, nothing half-written. While it runs, the
+run keeps its job's lease alive."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from scenario import build_world, query_rows, resource
@@ -9,6 +11,7 @@ from sqlalchemy import func, select
 
 from openzone.catalog.models import Asset, AssetRevision
 from openzone.db.session import session_scope
+from openzone.db.types import utcnow
 from openzone.identity.models import User
 from openzone.jobs.models import Job
 from openzone.sources import runs, tasks
@@ -26,14 +29,16 @@ def world(server):
     return world
 
 
-def queued_run(server, source_id: str) -> str:
-    """Start a run the way StartDataSourceRun does, but keep its job from the server's worker (we are the worker)."""
+def queued_run(server, source_id: str) -> tuple[str, dict]:
+    """Start a run as StartDataSourceRun does, its job taken by a worker that then dies (us, in this test)."""
     with session_scope(server.settings.metadata_url) as session:
         source = session.get(DataSource, source_id)
         run = runs.start_run(session, session.get(User, source.created_by), source)
-        for pending in [obj for obj in session.new if isinstance(obj, Job)]:
-            session.expunge(pending)
-        return run.id
+        job = next(j for j in session.scalars(select(Job).where(Job.kind == runs.TASK).order_by(Job.id.desc()))
+                   if j.payload["run_id"] == run.id)
+        # Claimed five minutes ago, within its lease: the server's own worker leaves it alone.
+        job.status, job.locked_by, job.updated_at = "RUNNING", "dead-worker", utcnow() - timedelta(minutes=5)
+        return run.id, dict(job.payload)
 
 
 class Killed(BaseException):
@@ -45,7 +50,7 @@ def test_a_crash_mid_run_leaves_whole_assets_and_the_job_resumes(server, world, 
         domainIdentifier=world.domain_id, projectIdentifier=world.sales_id, environmentIdentifier=world.sales_env["id"],
         name="crashing", type="GLUE",
         configuration={"glueRunConfiguration": {"relationalFilterConfigurations": [{"databaseName": world.db}]}})
-    run_id = queued_run(server, source["id"])
+    run_id, payload = queued_run(server, source["id"])
     settings = server.settings.model_copy(update={"sources_chunk_size": 2})
     real_connect = tasks.connectors.connect
 
@@ -64,11 +69,13 @@ def test_a_crash_mid_run_leaves_whole_assets_and_the_job_resumes(server, world, 
 
     monkeypatch.setattr(tasks.connectors, "connect", dying_source)
     with pytest.raises(Killed), session_scope(settings.metadata_url) as session:
-        tasks.execute_run(session, settings, {"run_id": run_id})
+        tasks.execute_run(session, settings, payload)
     url = settings.metadata_url
     with session_scope(url) as session:
         run = session.get(DataSourceRun, run_id)
         assert run.status == "RUNNING" and run.tables_done == 2
+        # Each committed chunk renewed the job's lease, so no other worker would have taken the run meanwhile.
+        assert session.get(Job, payload["job_id"]).updated_at > utcnow() - timedelta(minutes=1)
         links = session.scalars(select(DataSourceAsset).where(DataSourceAsset.data_source_id == source["id"])).all()
         assert sorted(link.technical_name for link in links) == ["t1", "t2"]
         for link in links:  # whole assets: the asset, its revision with every form, its link
@@ -80,7 +87,7 @@ def test_a_crash_mid_run_leaves_whole_assets_and_the_job_resumes(server, world, 
 
     monkeypatch.undo()  # the job is delivered again, to a healthy worker
     with session_scope(url) as session:
-        tasks.execute_run(session, settings, {"run_id": run_id})
+        tasks.execute_run(session, settings, payload)
     with session_scope(url) as session:
         run = session.get(DataSourceRun, run_id)
         assert run.status == "SUCCESS"

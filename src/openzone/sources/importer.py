@@ -31,6 +31,7 @@ from openzone.errors import OpenzoneError
 from openzone.events.models import OutboxEvent
 from openzone.events.outbox import Entity, event_row
 from openzone.identity.models import User
+from openzone.jobs.models import Job
 from openzone.sources import mapping, runs
 from openzone.sources.connectors.base import TableInfo
 from openzone.sources.models import DataSource, DataSourceAsset, DataSourceRun, DataSourceRunActivity
@@ -39,6 +40,7 @@ from openzone.wire.ids import new_id
 log = logging.getLogger("openzone.sources")
 _ASSETS, _REVISIONS, _LINKS = Asset.__table__, AssetRevision.__table__, DataSourceAsset.__table__
 _ACTIVITIES, _EVENTS, _RUNS = DataSourceRunActivity.__table__, OutboxEvent.__table__, DataSourceRun.__table__
+_JOBS = Job.__table__
 
 
 @dataclass
@@ -59,8 +61,9 @@ class Importer:
     """One run's import: call `import_tables` with the source's stream, then `archive_missing`."""
 
     def __init__(self, session: Session, settings: Settings, data_source: DataSource, run: DataSourceRun,
-                 actor: User, context: mapping.SourceContext) -> None:
+                 actor: User, context: mapping.SourceContext, job_id: int | None = None) -> None:
         self.session, self.settings, self.actor, self.context = session, settings, actor, context
+        self.job_id = job_id
         self.data_source_id, self.run_id = data_source.id, run.id
         self.domain_id, self.project_id = data_source.domain_id, data_source.project_id
         self.asset_forms = list(data_source.asset_forms or [])
@@ -107,6 +110,12 @@ class Importer:
             self._insert(_ACTIVITIES, [self._activity(database, name, runs.SKIPPED_ARCHIVED, asset_id)
                                                        for asset_id, database, name in batch])
         self.session.commit()
+
+    def heartbeat(self, now) -> None:
+        """Renew the job's lease: a long run is not taken for a dead worker's and started a second time."""
+        if self.job_id is not None:
+            self.session.execute(update(_JOBS).where(_JOBS.c.id == self.job_id, _JOBS.c.status == "RUNNING")
+                                 .values(updated_at=now))
 
     # --- one chunk -------------------------------------------------------------------------------------
 
@@ -181,6 +190,7 @@ class Importer:
             self._insert(_ACTIVITIES, activities)
         session.execute(update(_RUNS).where(_RUNS.c.id == self.run_id).values(
             tables_done=_RUNS.c.tables_done + len(chunk), updated_at=now))
+        self.heartbeat(now)
 
     def _create(self, created: list[_Table], now) -> list[tuple[str, int, bool]]:
         self._created_ids = [new_id() for _ in created]

@@ -60,7 +60,10 @@ def start_run(session: Session, actor: User, data_source: DataSource, run_type: 
     session.flush()
     data_source.last_run_id, data_source.last_run_status, data_source.last_run_at = run.id, REQUESTED, utcnow()
     event(session, data_source, run, "Data Source Run Triggered", actor.id)
-    enqueue(session, TASK, {"run_id": run.id})
+    job = enqueue(session, TASK, {"run_id": run.id})
+    session.flush()
+    # The job's id lets the run keep its lease alive while it imports (see importer.Importer.heartbeat).
+    job.payload = {"run_id": run.id, "job_id": job.id}
     return run
 
 

@@ -108,7 +108,7 @@ def execute_run(session: Session, settings: Settings, payload: dict) -> None:
         if count is not None:
             run.tables_total = count(filters)
             session.commit()
-        importer = Importer(session, settings, data_source, run, actor, context)
+        importer = Importer(session, settings, data_source, run, actor, context, payload.get("job_id"))
         importer.import_tables(connector.tables(filters))
         importer.archive_missing()
     except SourceUnreachable as unreachable:
