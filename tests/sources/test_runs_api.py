@@ -136,6 +136,22 @@ def test_publish_on_import_and_business_names(world):
     found = wait_until(lambda: world.consumer.dz.search_listings(domainIdentifier=world.domain_id,
                                                                  searchText="store_sls")["items"])
     assert found[0]["assetListing"]["entityId"] == asset_id
+    # An imported asset is a real table: a consumer subscribes, is approved, and queries it.
+    consumer, analytics_env = world.consumer, world.analytics_env["id"]
+    request = consumer.dz.create_subscription_request(
+        domainIdentifier=world.domain_id, subscribedPrincipals=[{"project": {"identifier": world.analytics_id}}],
+        subscribedListings=[{"identifier": asset["listing"]["listingId"]}], requestReason="Sales quantities")
+    dz.accept_subscription_request(domainIdentifier=world.domain_id, identifier=request["id"])
+    sub_db = resource(world.analytics_env, "glueConsumerDBName")
+    rows = wait_until(lambda: _rows_or_none(consumer, analytics_env, f"SELECT ss_qty_sld FROM {sub_db}.store_sls"))
+    assert rows == [["1"]]
+
+
+def _rows_or_none(caller, environment_id, sql):
+    try:
+        return query_rows(caller, environment_id, sql)
+    except AssertionError:  # not granted yet
+        return None
 
 
 def test_a_second_run_while_one_is_unfinished_is_a_conflict(server, world):
