@@ -183,3 +183,34 @@ def test_deleting_a_connection_deletes_its_inline_secret_not_an_operators(server
     with session_scope(server.settings.metadata_url) as session:
         assert session.get(Secret, operator_arn) is not None
         assert session.get(Secret, inline_arn) is None
+
+
+@pytest.mark.parametrize("props, kind", [
+    ({"s3Properties": {"s3Uri": "s3://landing/raw/"}}, "FILES"),
+    ({"iamProperties": {}}, "GLUE"),
+])
+def test_s3_and_glue_connections_take_an_endpoint_and_an_access_key_secret(server, world, props, kind):
+    from openzone.sources import tasks
+    from openzone.sources.models import DataSource
+
+    name = f"aws-{kind.lower()}"
+    with session_scope(server.settings.metadata_url) as session:
+        arn = secrets.create_secret(session, server.settings, f"{name}-keys", "AKIAEXAMPLE", "example-secret-key").arn
+    aws = [{"classification": "aws", "properties": {"endpointUrl": "http://127.0.0.1:5999", "secretArn": arn}}]
+    location = {"awsAccountId": "123456789012", "awsRegion": "eu-west-1"}
+    connection = create(world, name, props, configurations=aws, awsLocation=location)
+    source = world.producer.dz.create_data_source(
+        domainIdentifier=world.domain_id, projectIdentifier=world.sales_id, name=name, type="GLUE",
+        connectionIdentifier=connection["connectionId"],
+        configuration={"glueRunConfiguration": {"relationalFilterConfigurations": [{"databaseName": "raw"}]}})
+    with session_scope(server.settings.metadata_url) as session:
+        spec, context = tasks.build_source(session, server.settings, session.get(DataSource, source["id"]))
+    assert spec.kind == kind and spec.endpoint_url == "http://127.0.0.1:5999"
+    assert (spec.access_key_id, spec.secret_access_key) == ("AKIAEXAMPLE", "example-secret-key")
+    assert spec.user is None and spec.password is None and "example-secret-key" not in repr(spec)
+    assert spec.region == "eu-west-1" and context.account_id == "123456789012"
+    if kind == "FILES":
+        assert spec.path == "s3://landing/raw/"
+    message = refused(lambda: create(world, f"{name}-bad", props, awsLocation=location, configurations=[
+        {"classification": "aws", "properties": {"password": "x"}}]))
+    assert "unknown properties password" in message

@@ -13,6 +13,10 @@ What openzone serves, by the member the caller fills:
 - `props.iamProperties` with `awsLocation` (awsAccountId, awsRegion): a real AWS Glue Data Catalog (type IAM);
   the endpoint and credentials come from the server's settings (OPENZONE_GLUE_ENDPOINT_URL, the AWS chain).
 
+S3 and IAM connections may carry `configurations=[{"classification": "aws", "properties": {"endpointUrl": ...,
+"secretArn": ...}}]`: an S3-compatible or Glue endpoint (a moto server, MinIO) and a secret holding an access key
+id (username) and secret access key (password).
+
 Inline passwords are stored as secrets at once; the connection keeps only the secret's ARN.
 """
 
@@ -156,13 +160,33 @@ def _iam(given: dict, location: dict | None) -> tuple[str, dict, None]:
                    "endpoint": {"protocol": "HTTPS"}}, None
 
 
+def _aws_access(session: Session, project_id: str, configurations: list[dict] | None, stored: dict) -> str | None:
+    """AWS Glue and S3 connections: the optional `aws` configuration (endpointUrl; secretArn of a secret whose
+    username is the access key id and password the secret access key). Returns the secret's ARN."""
+    aws = next((c.get("properties") or {} for c in configurations or () if c.get("classification") == "aws"), None)
+    if aws is None:
+        return None
+    unknown = set(aws) - {"endpointUrl", "secretArn"}
+    if unknown:
+        raise ValidationError(f"configurations (classification aws): unknown properties {', '.join(sorted(unknown))}; "
+                              f"openzone reads endpointUrl and secretArn.")
+    if aws.get("endpointUrl"):
+        if not aws["endpointUrl"].startswith(("http://", "https://")):
+            raise ValidationError("configurations (classification aws): endpointUrl must be an http(s) URL.")
+        stored["spec"]["endpoint_url"] = aws["endpointUrl"]
+    if aws.get("secretArn"):
+        return secrets.usable_secret(session, aws["secretArn"], project_id,
+                                     "configurations (classification aws).secretArn").arn
+    return None
+
+
 def create_connection(session: Session, actor: User, domain_id: str, p: dict, settings: Settings) -> Connection:
     """A connection of an environment's project (its owners and contributors)."""
     environment = _environment(session, actor, domain_id, p.get("environmentIdentifier"))
     if p.get("scope", "PROJECT") != "PROJECT":
         raise ValidationError("scope DOMAIN is not supported by openzone; connections belong to a project.")
     props = p.get("props") or {}
-    given = [key for key, value in props.items() if value]
+    given = [key for key, value in props.items() if value is not None]
     if len(given) != 1 or given[0] not in _SERVED:
         raise ValidationError("props must hold exactly one of " + ", ".join(f"props.{k}" for k in _SERVED)
                               + (f"; {', '.join('props.' + k for k in given)} given" if given else ""))
@@ -177,6 +201,8 @@ def create_connection(session: Session, actor: User, domain_id: str, p: dict, se
         kind, stored, arn = _s3(props[key])
     else:
         kind, stored, arn = _iam(props[key], p.get("awsLocation"))
+    if key in ("s3Properties", "iamProperties"):
+        arn = _aws_access(session, project_id, p.get("configurations"), stored)
     location = p.get("awsLocation") or {"awsAccountId": environment.aws_account_id, "awsRegion": environment.region}
     row = Connection(id=new_id(), domain_id=domain_id, project_id=project_id, environment_id=environment.id,
                      name=name, description=p.get("description"), type=kind, props=stored,

@@ -13,6 +13,7 @@ from openzone.jobs.queue import task
 from openzone.projects.models import Environment
 from openzone.sources import connectors, mapping, runs, secrets
 from openzone.sources.connectors.base import (
+    FILES,
     GLUE,
     ICEBERG,
     ConnectionSpec,
@@ -69,10 +70,13 @@ def build_source(session: Session, settings: Settings, data_source: DataSource) 
                                     "ACCESS_DENIED_EXCEPTION") from None
         user, password = credentials.username, credentials.password
     kind = stored["kind"]
+    aws_keys = kind in (GLUE, FILES)  # their secret holds an AWS access key, not a database login
+    endpoint = stored.get("endpoint_url") or (settings.glue_endpoint_url if kind == GLUE else None)
     spec = ConnectionSpec(kind=kind, host=stored.get("host"), port=stored.get("port"), database=stored.get("database"),
-                          user=user, password=password, region=stored.get("region") or region,
-                          catalog_id=stored.get("catalog_id"), path=stored.get("path"),
-                          endpoint_url=settings.glue_endpoint_url if kind == GLUE else None,
+                          user=None if aws_keys else user, password=None if aws_keys else password,
+                          access_key_id=user if aws_keys else None, secret_access_key=password if aws_keys else None,
+                          region=stored.get("region") or region, catalog_id=stored.get("catalog_id"),
+                          path=stored.get("path"), endpoint_url=endpoint,
                           options={"settings": settings, "uri": stored.get("uri"), "warehouse": stored.get("warehouse"),
                                    "catalog_name": stored.get("catalog_name")})
     if kind == GLUE:
