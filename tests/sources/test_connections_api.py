@@ -111,6 +111,8 @@ def test_a_mysql_glue_connection_and_a_secret_made_by_the_operator(server, world
     ({"glueProperties": {"glueConnectionInput": {"connectionType": "MYSQL", "connectionProperties": {"HOST": "h"}}}},
      "DATABASE"),
     ({"s3Properties": {"s3Uri": "ftp://nope"}}, "s3Uri"),
+    ({"glueProperties": {"glueConnectionInput": {"connectionType": "ICEBERGRESTCATALOG", "connectionProperties": {
+        "CATALOG_URI": "postgresql://reader:hunter2@db/catalog"}}}}, "must not contain a password"),
 ])
 def test_connections_openzone_cannot_serve_are_refused_naming_the_member(world, props, words):
     assert words in refused(lambda: create(world, "bad", props))

@@ -22,6 +22,8 @@ Inline passwords are stored as secrets at once; the connection keeps only the se
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -116,6 +118,9 @@ def _glue(session: Session, settings: Settings, project_id: str, name: str, give
     if kind == ICEBERG:
         if not properties.get("CATALOG_URI"):
             raise ValidationError(f"{member}.CATALOG_URI is required: the Iceberg catalog's URL.")
+        if urlsplit(properties["CATALOG_URI"]).password:
+            # connectionProperties are shown as given: a password there would be in every GetConnection.
+            raise ValidationError(f"{member}.CATALOG_URI must not contain a password.")
         spec = {"kind": ICEBERG, "uri": properties["CATALOG_URI"], "warehouse": properties.get("WAREHOUSE"),
                 "catalog_name": properties.get("CATALOG_NAME") or "default"}
         endpoint = {"protocol": "HTTPS"}

@@ -17,7 +17,6 @@ from openzone.errors import ConflictError, NotFoundError, ValidationError
 from openzone.events.outbox import Entity, emit
 from openzone.identity.models import User
 from openzone.jobs.queue import enqueue
-from openzone.projects import service as projects
 from openzone.sources import service
 from openzone.sources.models import DataSource, DataSourceRun, DataSourceRunActivity
 from openzone.wire.ids import new_id
@@ -114,6 +113,3 @@ def statistics(session: Session, run_id: str) -> dict:
         counts[STATISTIC[status]] += count
     return counts
 
-
-def can_read(session: Session, actor: User, run: DataSourceRun) -> bool:
-    return actor.is_admin or projects.designation_of(session, run.project_id, actor) is not None
