@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     # Data sources reading a real AWS Glue Data Catalog: its endpoint (unset: AWS's own; a moto server in tests).
     glue_endpoint_url: str | None = None
     # Tables a data source run imports per transaction (bigger: faster; a crash re-imports at most one chunk).
-    sources_chunk_size: int = 200
+    sources_chunk_size: int = 500
     # How often the scheduler looks for data sources whose cron schedule is due.
     scheduler_poll_seconds: float = 15.0
 
