@@ -225,3 +225,18 @@ def test_update_list_and_delete_a_data_source(world):
     with pytest.raises(ClientError) as error:
         dz.get_data_source(domainIdentifier=world.domain_id, identifier=source["id"])
     assert error.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_an_imported_asset_can_be_deleted_and_the_next_run_imports_it_again(world):
+    dz = world.producer.dz
+    query_rows(world.producer, world.sales_env["id"], "CREATE TABLE deletable AS SELECT 1 AS id")
+    source = world.producer.dz.create_data_source(
+        domainIdentifier=world.domain_id, projectIdentifier=world.sales_id, environmentIdentifier=world.sales_env["id"],
+        name="deletable", type="GLUE", configuration={"glueRunConfiguration": {"relationalFilterConfigurations": [
+            {"databaseName": world.db, "filterExpressions": [{"type": "INCLUDE", "expression": "deletable"}]}]}})
+    first = run_to_end(world, source["id"])
+    asset_id = activities(world, first["id"])["deletable"]["dataAssetId"]
+    dz.delete_asset(domainIdentifier=world.domain_id, identifier=asset_id)
+    second = run_to_end(world, source["id"])
+    again = activities(world, second["id"])["deletable"]
+    assert again["dataAssetStatus"] == "SUCCEEDED_CREATED" and again["dataAssetId"] != asset_id
