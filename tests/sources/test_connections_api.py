@@ -216,3 +216,30 @@ def test_s3_and_glue_connections_take_an_endpoint_and_an_access_key_secret(serve
     message = refused(lambda: create(world, f"{name}-bad", props, awsLocation=location, configurations=[
         {"classification": "aws", "properties": {"password": "x"}}]))
     assert "unknown properties password" in message
+
+
+def test_files_connections_carry_layout_and_provenance(server, world):
+    from openzone.sources import tasks
+    from openzone.sources.models import DataSource
+
+    connection = create(world, "weather-files", {"s3Properties": {"s3Uri": "s3://openzone_files/landing/weather"}},
+                        configurations=[{"classification": "files", "properties": {
+                            "layout": "table", "database": "weather", "provider": "Open Weather Ltd",
+                            "licence": "CC-BY-4.0"}}])
+    source = world.producer.dz.create_data_source(
+        domainIdentifier=world.domain_id, projectIdentifier=world.sales_id, name="weather-files", type="GLUE",
+        connectionIdentifier=connection["connectionId"],
+        configuration={"glueRunConfiguration": {"relationalFilterConfigurations": [{"databaseName": "weather"}]}})
+    settings = server.settings.model_copy(update={"sources_files_root": server.settings.data_path / "shared-files"})
+    with session_scope(server.settings.metadata_url) as session:
+        spec, _ = tasks.build_source(session, settings, session.get(DataSource, source["id"]))
+    files_root = server.settings.data_path / "shared-files"
+    assert spec.kind == "FILES" and spec.path == str(files_root / "landing" / "weather")
+    assert spec.options["layout"] == "table" and spec.options["database"] == "weather"
+    assert spec.options["provenance"] == {"provider": "Open Weather Ltd", "licence": "CC-BY-4.0"}
+    assert spec.options["allowed_root"] == str(files_root)
+    for bad, words in (({"classification": "files", "properties": {"colour": "blue"}}, "unknown properties colour"),
+                       ({"classification": "files", "properties": {"layout": "flat"}}, "layout must be")):
+        assert words in refused(lambda: create(world, "bad-files", {"s3Properties": {"s3Uri": "s3://b/p"}},
+                                               configurations=[bad]))
+    assert "'..'" in refused(lambda: create(world, "sneaky", {"s3Properties": {"s3Uri": "s3://openzone_files/../etc"}}))

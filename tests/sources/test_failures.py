@@ -10,7 +10,7 @@ from scenario import build_world, query_rows, resource, wait_until
 
 from openzone.sources import tasks
 
-TABLES = ("f1", "f2", "f3", "g1", "g2", "g3")
+TABLES = ("f1", "f2", "f3", "g1", "g2", "g3", "h1")
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +76,17 @@ def test_a_chunk_that_cannot_be_written_is_retried_table_by_table(world, monkeyp
     assert by_status == [("g1", "SUCCEEDED_CREATED"), ("g1", "SUCCEEDED_UPDATED"), ("g2", "SUCCEEDED_CREATED"),
                          ("g3", "SUCCEEDED_CREATED")]
     assert len({a["dataAssetId"] for a in items}) == 3
+
+
+def test_a_table_the_connector_could_not_read_fails_with_the_connectors_reason(world, monkeypatch):
+    def unreadable(tables):
+        broken = dataclasses.replace(tables[0], name="h_corrupt", columns=(), extra={
+            "error": "File h_corrupt/part-0.parquet is not a Parquet file", "errorType": "ACCESS_DENIED_EXCEPTION"})
+        return tables + [broken]
+    source_that_also_yields(monkeypatch, unreadable)
+    finished, items = run(world, "unreadable", "h")
+    assert finished["status"] == "PARTIALLY_SUCCEEDED"
+    failed = {a["technicalName"]: a for a in items if a["dataAssetStatus"] == "FAILED"}
+    assert set(failed) == {"h_corrupt"} and "dataAssetId" not in failed["h_corrupt"]
+    assert failed["h_corrupt"]["errorMessage"] == {"errorType": "ACCESS_DENIED_EXCEPTION",
+                                                   "errorDetail": "File h_corrupt/part-0.parquet is not a Parquet file"}

@@ -9,13 +9,16 @@ What openzone serves, by the member the caller fills:
   (connectionProperties HOST, PORT, DATABASE; authenticationConfiguration BASIC with
   basicAuthenticationCredentials or a secretArn), or ICEBERGRESTCATALOG (connectionProperties CATALOG_URI:
   an Iceberg REST catalog URL, or an SQL catalog's database URL; optional WAREHOUSE and CATALOG_NAME).
-- `props.s3Properties.s3Uri`: a folder of files, `s3://bucket/prefix` or a local `file:///path` (type S3).
+- `props.s3Properties.s3Uri`: a folder of files, `s3://bucket/prefix`, or `s3://openzone_files/<folder>` for a
+  folder under the server's files root (OPENZONE_SOURCES_FILES_ROOT, default `<data dir>/files`) (type S3).
 - `props.iamProperties` with `awsLocation` (awsAccountId, awsRegion): a real AWS Glue Data Catalog (type IAM);
   the endpoint and credentials come from the server's settings (OPENZONE_GLUE_ENDPOINT_URL, the AWS chain).
 
 S3 and IAM connections may carry `configurations=[{"classification": "aws", "properties": {"endpointUrl": ...,
 "secretArn": ...}}]`: an S3-compatible or Glue endpoint (a moto server, MinIO) and a secret holding an access key
-id (username) and secret access key (password).
+id (username) and secret access key (password). S3 connections may also carry `{"classification": "files",
+"properties": {...}}` with the folder's `layout` (tables, databases, table), a `database` name, `schemaFiles`, and
+the provenance of third-party data (`provider`, `licence`, `source`, `product`: the DataProvenanceForm).
 
 Inline passwords are stored as secrets at once; the connection keeps only the secret's ARN.
 """
@@ -40,6 +43,9 @@ from openzone.sources.models import Connection, DataSource, Secret
 from openzone.wire.ids import new_id
 
 FILES = "FILES"
+# s3://openzone_files/<folder> names a folder under the server's files root (OPENZONE_SOURCES_FILES_ROOT):
+# DataZone's s3Uri must be an s3:// URI, and no AWS bucket can be called this (no underscores in bucket names).
+LOCAL_BUCKET = "openzone_files"
 _GLUE_INPUT = "props.glueProperties.glueConnectionInput"
 _GLUE_TYPES = {"MYSQL": MYSQL, "POSTGRESQL": POSTGRESQL, "REDSHIFT": REDSHIFT, "ICEBERGRESTCATALOG": ICEBERG}
 _DEFAULT_PORTS = {MYSQL: 3306, POSTGRESQL: 5432, REDSHIFT: 5439}
@@ -148,13 +154,33 @@ def _glue(session: Session, settings: Settings, project_id: str, name: str, give
                              "endpoint": {**endpoint, "glueConnection": glue_connection}}, arn
 
 
-def _s3(given: dict) -> tuple[str, dict, None]:
+# configurations classification "files": how the folder is laid out, and the provenance of third-party data.
+_FILES_OPTIONS = {"layout": "layout", "database": "database", "schemaFiles": "schema_files"}
+_PROVENANCE = ("provider", "licence", "source", "product")
+
+
+def _s3(given: dict, configurations: list[dict] | None) -> tuple[str, dict, None]:
     uri = given.get("s3Uri") or ""
-    if not uri.startswith(("s3://", "file://", "/")):
-        raise ValidationError("props.s3Properties.s3Uri must be an s3://bucket/prefix or a local file:///path.")
-    path = uri.removeprefix("file://")
+    if not uri.startswith("s3://"):
+        raise ValidationError(f"props.s3Properties.s3Uri must be an s3://bucket/prefix (or s3://{LOCAL_BUCKET}/folder "
+                              f"for a folder under the server's files root).")
+    if ".." in uri.split("/"):
+        raise ValidationError("props.s3Properties.s3Uri must not contain '..'.")
+    path = uri
+    files = next((c.get("properties") or {} for c in configurations or () if c.get("classification") == "files"), {})
+    unknown = set(files) - set(_FILES_OPTIONS) - set(_PROVENANCE)
+    if unknown:
+        raise ValidationError(f"configurations (classification files): unknown properties "
+                              f"{', '.join(sorted(unknown))}; openzone reads "
+                              f"{', '.join([*_FILES_OPTIONS, *_PROVENANCE])}.")
+    if files.get("layout") not in (None, "tables", "databases", "table"):
+        raise ValidationError("configurations (classification files): layout must be tables, databases or table.")
+    options = {option: files[key] for key, option in _FILES_OPTIONS.items() if files.get(key)}
+    provenance = {key: files[key] for key in _PROVENANCE if files.get(key)}
+    if provenance:
+        options["provenance"] = provenance
     return "S3", {"output": {"s3Properties": {"s3Uri": uri, "status": "READY"}},
-                  "spec": {"kind": FILES, "path": path}, "endpoint": {"protocol": "HTTPS"}}, None
+                  "spec": {"kind": FILES, "path": path, "options": options}, "endpoint": {"protocol": "HTTPS"}}, None
 
 
 def _iam(given: dict, location: dict | None) -> tuple[str, dict, None]:
@@ -203,7 +229,7 @@ def create_connection(session: Session, actor: User, domain_id: str, p: dict, se
     elif key == "glueProperties":
         kind, stored, arn = _glue(session, settings, project_id, name, props[key])
     elif key == "s3Properties":
-        kind, stored, arn = _s3(props[key])
+        kind, stored, arn = _s3(props[key], p.get("configurations"))
     else:
         kind, stored, arn = _iam(props[key], p.get("awsLocation"))
     if key in ("s3Properties", "iamProperties"):

@@ -33,6 +33,7 @@ from openzone.events.outbox import Entity, event_row
 from openzone.identity.models import User
 from openzone.jobs.models import Job
 from openzone.sources import mapping, runs
+from openzone.sources.runs import ERROR_TYPES
 from openzone.sources.connectors.base import TableInfo
 from openzone.sources.models import DataSource, DataSourceAsset, DataSourceRun, DataSourceRunActivity
 from openzone.wire.ids import new_id
@@ -124,8 +125,7 @@ class Importer:
         for info in chunk:
             problem = self._invalid(info)
             if problem:
-                activities.append(self._activity(info.database, info.name, runs.ACTIVITY_FAILED, None,
-                                                 {"errorType": "VALIDATION_EXCEPTION", "errorDetail": problem}))
+                activities.append(self._activity(info.database, info.name, runs.ACTIVITY_FAILED, None, problem))
                 continue
             prepared.append(_Table(info, mapping.external_identifier(self.context, info), info.fingerprint(),
                                    mapping.columns_digest(info)))
@@ -138,12 +138,18 @@ class Importer:
         return forms + [f for f in self.asset_forms if f["formName"] not in names]
 
     @staticmethod
-    def _invalid(info: TableInfo) -> str | None:
+    def _invalid(info: TableInfo) -> dict | None:
+        """Why the table cannot become an asset (an activity's errorMessage), or None."""
+        problem = None
+        if info.extra.get("error"):  # the connector found the table but could not read it (e.g. a corrupt file)
+            error_type = info.extra.get("errorType")
+            return {"errorType": error_type if error_type in ERROR_TYPES else "VALIDATION_EXCEPTION",
+                    "errorDetail": str(info.extra["error"])[:2000]}
         if not info.name or len(info.name) > 256:
-            return f"Table name {info.name[:300]!r} must be 1-256 characters to become an asset name."
-        if not info.database or len(info.database) > 256:
-            return f"Database name {info.database[:300]!r} must be 1-256 characters."
-        return None
+            problem = f"Table name {info.name[:300]!r} must be 1-256 characters to become an asset name."
+        elif not info.database or len(info.database) > 256:
+            problem = f"Database name {info.database[:300]!r} must be 1-256 characters."
+        return {"errorType": "VALIDATION_EXCEPTION", "errorDetail": problem} if problem else None
 
     def _write(self, chunk: list[TableInfo]) -> None:
         session, now = self.session, utcnow()

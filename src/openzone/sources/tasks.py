@@ -12,6 +12,7 @@ from openzone.identity.models import User
 from openzone.jobs.queue import task
 from openzone.projects.models import Environment
 from openzone.sources import connectors, mapping, runs, secrets
+from openzone.sources.connections import LOCAL_BUCKET
 from openzone.sources.connectors.base import (
     FILES,
     GLUE,
@@ -25,9 +26,6 @@ from openzone.sources.importer import Importer
 from openzone.sources.models import Connection, DataSource, DataSourceRun
 
 log = logging.getLogger("openzone.sources")
-ERROR_TYPES = frozenset({"ACCESS_DENIED_EXCEPTION", "CONFLICT_EXCEPTION", "INTERNAL_SERVER_EXCEPTION",
-                         "RESOURCE_NOT_FOUND_EXCEPTION", "SERVICE_QUOTA_EXCEEDED_EXCEPTION", "THROTTLING_EXCEPTION",
-                         "VALIDATION_EXCEPTION"})
 
 
 def relational_filters(data_source: DataSource) -> list[RelationalFilter]:
@@ -70,15 +68,19 @@ def build_source(session: Session, settings: Settings, data_source: DataSource) 
                                     "ACCESS_DENIED_EXCEPTION") from None
         user, password = credentials.username, credentials.password
     kind = stored["kind"]
+    path = stored.get("path")
+    if path and path.startswith(f"s3://{LOCAL_BUCKET}/"):  # a folder under the server's files root
+        path = str(settings.files_root / path.removeprefix(f"s3://{LOCAL_BUCKET}/"))
     aws_keys = kind in (GLUE, FILES)  # their secret holds an AWS access key, not a database login
     endpoint = stored.get("endpoint_url") or (settings.glue_endpoint_url if kind == GLUE else None)
     spec = ConnectionSpec(kind=kind, host=stored.get("host"), port=stored.get("port"), database=stored.get("database"),
                           user=None if aws_keys else user, password=None if aws_keys else password,
                           access_key_id=user if aws_keys else None, secret_access_key=password if aws_keys else None,
                           region=stored.get("region") or region, catalog_id=stored.get("catalog_id"),
-                          path=stored.get("path"), endpoint_url=endpoint,
+                          path=path, endpoint_url=endpoint,
                           options={"settings": settings, "uri": stored.get("uri"), "warehouse": stored.get("warehouse"),
-                                   "catalog_name": stored.get("catalog_name")})
+                                   "catalog_name": stored.get("catalog_name"), **stored.get("options", {}),
+                                   "allowed_root": str(settings.files_root)})
     if kind == GLUE:
         locator = None
         account = stored.get("catalog_id") or account
@@ -128,7 +130,7 @@ def execute_run(session: Session, settings: Settings, payload: dict) -> None:
 
 def error_type(name: str) -> str:
     """DataZone's DataSourceErrorType for a connector's error type (a source that cannot be reached: not found)."""
-    if name in ERROR_TYPES:
+    if name in runs.ERROR_TYPES:
         return name
     return "RESOURCE_NOT_FOUND_EXCEPTION" if name == "CONNECTION_ERROR" else "INTERNAL_SERVER_EXCEPTION"
 
