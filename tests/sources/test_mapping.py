@@ -69,3 +69,16 @@ def test_columns_digest_sees_columns_only():
     assert mapping.columns_digest(base) != mapping.columns_digest(TableInfo("d", "t", COLUMNS[:1]))
     assert json.loads(forms_of(LAKE, base)["GlueTableForm"]["content"])["columns"][1] == {
         "columnName": "name", "dataType": "text"}
+
+
+def test_partition_keys_are_columns_and_data_facts_make_no_new_revision():
+    partitioned = TableInfo("weather", "daily", COLUMNS, partition_keys=(ColumnInfo("day", "date"),),
+                            extra={"fileCount": 3, "totalBytes": 1000})
+    columns = json.loads(forms_of(FILES, partitioned)["GlueTableForm"]["content"])["columns"]
+    assert [c["columnName"] for c in columns] == ["id", "name", "day"]
+    grown = TableInfo("weather", "daily", COLUMNS, partition_keys=(ColumnInfo("day", "date"),),
+                      extra={"fileCount": 4, "totalBytes": 2000})
+    assert mapping.fingerprint(grown) == mapping.fingerprint(partitioned)
+    licensed = TableInfo("weather", "daily", COLUMNS, partition_keys=(ColumnInfo("day", "date"),),
+                         extra={"fileCount": 4, "provenance": {"provider": "Open Weather Ltd"}})
+    assert mapping.fingerprint(licensed) != mapping.fingerprint(partitioned)

@@ -127,7 +127,7 @@ class Importer:
             if problem:
                 activities.append(self._activity(info.database, info.name, runs.ACTIVITY_FAILED, None, problem))
                 continue
-            prepared.append(_Table(info, mapping.external_identifier(self.context, info), info.fingerprint(),
+            prepared.append(_Table(info, mapping.external_identifier(self.context, info), mapping.fingerprint(info),
                                    mapping.columns_digest(info)))
         return prepared
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from openzone.sources.connectors.base import POSTGRESQL, REDSHIFT, VIEW, TableInfo
 
@@ -59,8 +59,21 @@ def columns_digest(table: TableInfo) -> str:
 
 
 def _columns(table: TableInfo) -> list[dict]:
+    # Partition keys are columns to whoever queries the table (Hive-style folders): shown after the others.
+    names = {c.name for c in table.columns}
     return [{"columnName": c.name, "dataType": c.data_type, **({"columnDescription": c.comment} if c.comment else {})}
-            for c in table.columns]
+            for c in (*table.columns, *(p for p in table.partition_keys if p.name not in names))]
+
+
+# The facts of TableInfo.extra that an asset shows; the others (file counts, sizes, update times) change with
+# the data, not with the table, and must not make new revisions.
+SHOWN_EXTRA = ("provenance", "catalogId", "tableArn")
+
+
+def fingerprint(table: TableInfo) -> str:
+    """The table's fingerprint over what its asset shows."""
+    shown = {key: table.extra[key] for key in SHOWN_EXTRA if key in table.extra}
+    return (table if shown == table.extra else replace(table, extra=shown)).fingerprint()
 
 
 def _form(name: str, content: dict) -> dict:
