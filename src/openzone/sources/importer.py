@@ -14,12 +14,13 @@ same fingerprint -> nothing (UNCHANGED). Tables the source no longer has are rep
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import JSON, Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from openzone.catalog import service as catalog
@@ -52,6 +53,11 @@ class _Table:
     digest: str
 
 
+def technical_name(table: TableInfo) -> str:
+    """The table's name in activities: schema-qualified where the source has schemas (public.orders)."""
+    return f"{table.schema}.{table.name}" if table.schema else table.name
+
+
 def chunks(tables: Iterable, size: int) -> Iterator[list]:
     iterator = iter(tables)
     while chunk := list(islice(iterator, size)):
@@ -78,7 +84,7 @@ class Importer:
     # --- the run ---------------------------------------------------------------------------------------
 
     def import_tables(self, tables: Iterable[TableInfo]) -> None:
-        fresh = (t for t in tables if (t.database, t.name) not in self.done)
+        fresh = (t for t in tables if (t.database, technical_name(t)) not in self.done)
         for chunk in chunks(fresh, self.settings.sources_chunk_size):
             try:
                 self._write(chunk)
@@ -99,17 +105,23 @@ class Importer:
                         self._record_failure(table)
 
     def archive_missing(self) -> None:
-        """Report every asset this source imported before whose table is gone (or filtered out) now."""
+        """Report every asset this source imported before whose table is gone (or filtered out) now.
+
+        A table is seen when this run recorded an activity for it (an unchanged table costs no other write).
+        """
+        seen = select(DataSourceRunActivity.id).where(
+            DataSourceRunActivity.run_id == self.run_id, DataSourceRunActivity.database == DataSourceAsset.database,
+            DataSourceRunActivity.technical_name == DataSourceAsset.technical_name)
         gone = self.session.execute(select(DataSourceAsset.asset_id, DataSourceAsset.database,
                                            DataSourceAsset.technical_name).where(
             DataSourceAsset.data_source_id == self.data_source_id, DataSourceAsset.archived.is_(False),
-            (DataSourceAsset.last_run_id != self.run_id) | DataSourceAsset.last_run_id.is_(None))).all()
+            ~seen.exists())).all()
         for batch in chunks(gone, 1000):
             ids = [asset_id for asset_id, _, _ in batch]
-            self.session.execute(update(DataSourceAsset).where(DataSourceAsset.asset_id.in_(ids))
+            self.session.execute(update(_LINKS).where(_LINKS.c.asset_id.in_(ids))
                                  .values(archived=True, last_run_id=self.run_id))
             self._insert(_ACTIVITIES, [self._activity(database, name, runs.SKIPPED_ARCHIVED, asset_id)
-                                                       for asset_id, database, name in batch])
+                                       for asset_id, database, name in batch])
         self.session.commit()
 
     def heartbeat(self, now) -> None:
@@ -125,7 +137,8 @@ class Importer:
         for info in chunk:
             problem = self._invalid(info)
             if problem:
-                activities.append(self._activity(info.database, info.name, runs.ACTIVITY_FAILED, None, problem))
+                activities.append(self._activity(info.database, technical_name(info), runs.ACTIVITY_FAILED, None,
+                                                 problem))
                 continue
             prepared.append(_Table(info, mapping.external_identifier(self.context, info), mapping.fingerprint(info),
                                    mapping.columns_digest(info)))
@@ -169,7 +182,8 @@ class Importer:
         for table in prepared:
             link = known.get(table.external)
             if link is None and table.external in taken:
-                activities.append(self._activity(table.info.database, table.info.name, runs.SKIPPED_IMPORTED, None,
+                activities.append(self._activity(table.info.database, technical_name(table.info), runs.SKIPPED_IMPORTED,
+                                                 None,
                                                  {"errorType": "CONFLICT_EXCEPTION", "errorDetail":
                                                   f"An asset with externalIdentifier {table.external} already "
                                                   f"exists in the domain; it was not imported by this data source."}))
@@ -180,17 +194,14 @@ class Importer:
             else:
                 unchanged.append((table, link))
         new_revisions = self._create(created, now) + self._update(changed, now)
-        if unchanged:
-            session.execute(update(_LINKS).where(_LINKS.c.asset_id.in_([link.asset_id for _, link in unchanged]))
-                            .values(last_run_id=self.run_id))
         outcome = self._after_revisions(new_revisions)
         for table, asset_id, status in ([(t, a, runs.CREATED) for t, a in zip(created, self._created_ids)]
                                         + [(t, link.asset_id, runs.UPDATED) for t, link in changed]):
             error = outcome.get(asset_id)
-            activities.append(self._activity(table.info.database, table.info.name,
+            activities.append(self._activity(table.info.database, technical_name(table.info),
                                              runs.PUBLISHING_FAILED if error else status, asset_id, error,
                                              mapping.describe(table.info)))
-        activities += [self._activity(t.info.database, t.info.name, runs.UNCHANGED, link.asset_id, None,
+        activities += [self._activity(t.info.database, technical_name(t.info), runs.UNCHANGED, link.asset_id, None,
                                       mapping.describe(t.info)) for t, link in unchanged]
         if activities:
             self._insert(_ACTIVITIES, activities)
@@ -285,18 +296,30 @@ class Importer:
     def _insert(self, table, rows: list[dict]) -> None:
         if not rows:
             return
-        statement = insert(table)
         if self.session.get_bind().dialect.name == "postgresql":
-            # With RETURNING, SQLAlchemy sends the rows as multi-row INSERT ... VALUES batches ("insertmanyvalues")
-            # instead of psycopg's row-by-row executemany pipeline: a fraction of the round trips.
-            statement = statement.returning(*table.primary_key.columns)
-        self.session.execute(statement, rows)
+            self._copy(table, rows)
+        else:
+            self.session.execute(insert(table), rows)
+
+    def _copy(self, table, rows: list[dict]) -> None:
+        """PostgreSQL: the rows through COPY, in the session's own transaction (several times faster than INSERTs).
+
+        Table and column names come from our models, never from input; values travel as COPY data.
+        """
+        columns = list(rows[0])
+        documents = {name for name in columns if isinstance(table.c[name].type, JSON)}
+        names = ", ".join(f'"{name}"' for name in columns)
+        driver = self.session.connection().connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row([json.dumps(row[name]) if name in documents and row[name] is not None else row[name]
+                                for name in columns])
 
     # --- rows ------------------------------------------------------------------------------------------
 
     def _link(self, asset_id: str, table: _Table, now) -> dict:
         return {"asset_id": asset_id, "data_source_id": self.data_source_id, "external_identifier": table.external,
-                "database": table.info.database[:256], "technical_name": table.info.name[:256],
+                "database": table.info.database[:256], "technical_name": technical_name(table.info)[:256],
                 "fingerprint": table.fingerprint, "columns_digest": table.digest, "last_run_id": self.run_id,
                 "archived": False}
 
@@ -314,7 +337,7 @@ class Importer:
 
     def _record_failure(self, table: TableInfo) -> None:
         self._insert(_ACTIVITIES, [self._activity(
-            table.database, table.name, runs.ACTIVITY_FAILED, None,
+            table.database, technical_name(table), runs.ACTIVITY_FAILED, None,
             {"errorType": "INTERNAL_SERVER_EXCEPTION",
              "errorDetail": f"Table {table.qualified_name} could not be imported because of an internal error; "
                             f"the server log has the details."})])

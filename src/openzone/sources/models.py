@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openzone.db.base import Base, Timestamps
@@ -94,11 +94,13 @@ class DataSourceRunActivity(Base):
     """What one run did with one table."""
 
     __tablename__ = "data_source_run_activities"
+    # A run's activities by table: which tables the run saw (archiving), and where a resumed run picks up.
+    __table_args__ = (Index("ix_data_source_run_activities_run_table", "run_id", "database", "technical_name"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    run_id: Mapped[str] = mapped_column(ForeignKey("data_source_runs.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("data_source_runs.id", ondelete="CASCADE"))
     database: Mapped[str] = mapped_column(String(256))
-    technical_name: Mapped[str] = mapped_column(String(256))
+    technical_name: Mapped[str] = mapped_column(String(256))  # schema-qualified where the source has schemas
     status: Mapped[str] = mapped_column(String(32))
     asset_id: Mapped[str | None] = mapped_column(String(36))
     technical_description: Mapped[str | None] = mapped_column(Text)

@@ -153,13 +153,14 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_data_source_run_activities'))
     )
     with op.batch_alter_table('data_source_run_activities', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_data_source_run_activities_run_id'), ['run_id'], unique=False)
+        batch_op.create_index('ix_data_source_run_activities_run_table', ['run_id', 'database', 'technical_name'],
+                              unique=False)
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('data_source_run_activities', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_data_source_run_activities_run_id'))
+        batch_op.drop_index('ix_data_source_run_activities_run_table')
 
     op.drop_table('data_source_run_activities')
     with op.batch_alter_table('data_source_runs', schema=None) as batch_op:
