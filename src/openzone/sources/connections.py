@@ -76,11 +76,11 @@ def _port(value, member: str) -> int:
 def _secret_arn(session: Session, settings: Settings, project_id: str, name: str, member: str,
                 arn: str | None, username: str | None, password: str | None) -> str:
     """The secret the credentials name, or a new one holding the inline username and password."""
-    if arn and (username or password):
+    if arn and (username or password is not None):
         raise ValidationError(f"{member}: give either a secretArn or a username and password, not both.")
     if arn:
         return secrets.usable_secret(session, arn, project_id, f"{member}.secretArn").arn
-    if not username or not password:
+    if not username or password is None:
         raise ValidationError(f"{member} needs a secretArn or a username and password.")
     secret_name = f"openzone/connection/{name}-{new_id()[:6]}"
     return secrets.create_secret(session, settings, secret_name, username, password, project_id).arn

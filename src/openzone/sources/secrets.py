@@ -64,7 +64,7 @@ def create_secret(session: Session, settings: Settings, name: str, username: str
         raise ValidationError("Secret name must be 1-256 characters of letters, digits and /_+=.@-")
     if not username:
         raise ValidationError("A secret needs a username.")
-    if not password:
+    if password is None:  # empty is allowed: some servers let a user in without one
         raise ValidationError("A secret needs a password.")
     if session.scalar(select(Secret.arn).where(Secret.name == name)):
         raise ConflictError(f"A secret named {name} already exists.")
