@@ -90,7 +90,8 @@ def _drive_jobs(settings, run_id: str, stop: threading.Event) -> None:
 def sources_run(name: str = typer.Argument(..., help="The data source's name (or id)."),
                 domain: str = typer.Option(None, "--domain", help="Its domain id, when names repeat."),
                 project: str = typer.Option(None, "--project", help="Its project id, when names repeat."),
-                wait: bool = typer.Option(False, "--wait", help="Show progress and a summary until the run ends.")) -> None:
+                wait: bool = typer.Option(False, "--wait",
+                                          help="Show progress and a summary until the run ends.")) -> None:
     """Start a run of a data source (as its creator); with --wait, show tables done / total and a summary."""
     from openzone.app import register_operations
     from openzone.db.session import session_scope

@@ -109,7 +109,8 @@ def _redshift(session: Session, settings: Settings, project_id: str, name: str, 
                                                                      "protocol": "JDBC"}}, arn
 
 
-def _glue(session: Session, settings: Settings, project_id: str, name: str, given: dict) -> tuple[str, dict, str | None]:
+def _glue(session: Session, settings: Settings, project_id: str, name: str,
+          given: dict) -> tuple[str, dict, str | None]:
     glue_input = given.get("glueConnectionInput")
     if not glue_input:
         raise ValidationError(f"{_GLUE_INPUT} is required.")
@@ -268,7 +269,8 @@ def usable_connection(session: Session, actor: User, domain_id: str, connection_
     return row
 
 
-def list_connections(session: Session, actor: User, domain_id: str, p: dict, offset: int, limit: int) -> list[Connection]:
+def list_connections(session: Session, actor: User, domain_id: str, p: dict, offset: int,
+                     limit: int) -> list[Connection]:
     """Connections of the projects the caller is a member of, filtered as ListConnections asks."""
     domains.require_domain_user(session, actor, domain_id)
     query = select(Connection).where(Connection.domain_id == domain_id)

@@ -249,7 +249,8 @@ class Importer:
             # What users added to the asset survives a re-import; what the source says is replaced.
             carried = [f for f in before.forms if f["formName"] not in mapping.SOURCE_FORMS]
             names = {f["formName"] for f in carried}
-            forms = [f for f in self._forms(table) if f["formName"] in mapping.SOURCE_FORMS or f["formName"] not in names]
+            forms = [f for f in self._forms(table)
+                     if f["formName"] in mapping.SOURCE_FORMS or f["formName"] not in names]
             revisions.append({"asset_id": asset_id, "revision": number, "name": before.name,
                               "description": before.description if before.description else table.info.comment,
                               "glossary_terms": before.glossary_terms, "forms": forms + carried,

@@ -83,7 +83,8 @@ def create_secret(session: Session, settings: Settings, name: str, username: str
 def usable_secret(session: Session, arn: str, project_id: str, member: str) -> Secret:
     """The secret a connection of `project_id` names: an operator's secret, or one of that project's own."""
     if not ARN_RE.fullmatch(arn or ""):
-        raise ValidationError(f"{member} must be a secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>).")
+        raise ValidationError(f"{member} must be a secret ARN "
+                              f"(arn:aws:secretsmanager:<region>:<account>:secret:<name>).")
     row = session.get(Secret, arn)
     if row is None or (row.project_id is not None and row.project_id != project_id):
         raise ValidationError(f"{member}: secret {arn} not found.")

@@ -89,7 +89,8 @@ def _kind_and_configuration(session: Session, actor: User, domain_id: str, proje
             kind = _embedded_lake(environment, run_configuration)
         else:
             kind = _connection_kind(connection, _GLUE_CONNECTION_KINDS, source_type)
-        output = {"glueRunConfiguration": {**location, "relationalFilterConfigurations": _filters(run_configuration, member),
+        output = {"glueRunConfiguration": {**location,
+                                           "relationalFilterConfigurations": _filters(run_configuration, member),
                                            **{k: run_configuration[k] for k in ("dataAccessRole", "catalogName",
                                                                                 "autoImportDataQualityResult")
                                               if k in run_configuration}}}
@@ -232,7 +233,8 @@ def delete_data_source(session: Session, actor: User, domain_id: str, data_sourc
     return row
 
 
-def list_data_sources(session: Session, actor: User, domain_id: str, p: dict, offset: int, limit: int) -> list[DataSource]:
+def list_data_sources(session: Session, actor: User, domain_id: str, p: dict, offset: int,
+                      limit: int) -> list[DataSource]:
     """Data sources of one project the caller is a member of."""
     projects.get_project(session, actor, domain_id, p["projectIdentifier"])
     query = select(DataSource).where(DataSource.domain_id == domain_id,

@@ -42,7 +42,8 @@ def _location(data_source: DataSource) -> tuple[str, str]:
     return run_configuration.get("accountId"), run_configuration.get("region")
 
 
-def build_source(session: Session, settings: Settings, data_source: DataSource) -> tuple[ConnectionSpec, mapping.SourceContext]:
+def build_source(session: Session, settings: Settings,
+                 data_source: DataSource) -> tuple[ConnectionSpec, mapping.SourceContext]:
     """How to reach the data source's system (secrets resolved) and what its assets share."""
     account, region = _location(data_source)
     account, region = account or settings.account_id, region or settings.region

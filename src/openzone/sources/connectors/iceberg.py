@@ -51,7 +51,8 @@ class IcebergConnector:
                 self._catalog = get_warehouse(settings).catalog
         except Exception as error:  # noqa: BLE001  (every driver has its own errors; the message is what matters)
             raise SourceUnreachable(f"The Iceberg catalog cannot be opened: {error}. Check the connection's "
-                                    f"CATALOG_URI and that the catalog is running.", "RESOURCE_NOT_FOUND_EXCEPTION") from None
+                                    f"CATALOG_URI and that the catalog is running.",
+                                    "RESOURCE_NOT_FOUND_EXCEPTION") from None
         return self._catalog
 
     def _databases(self, filters: Sequence[RelationalFilter]) -> list[str]:
@@ -72,7 +73,8 @@ class IcebergConnector:
         try:
             catalog.list_namespaces()
         except Exception as error:  # noqa: BLE001
-            raise SourceUnreachable(f"The Iceberg catalog does not answer: {error}", "INTERNAL_SERVER_EXCEPTION") from None
+            raise SourceUnreachable(f"The Iceberg catalog does not answer: {error}",
+                                    "INTERNAL_SERVER_EXCEPTION") from None
 
     def _selected(self, filters: Sequence[RelationalFilter]) -> Iterator[tuple[str, tuple]]:
         catalog = self._open()
