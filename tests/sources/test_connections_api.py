@@ -160,7 +160,7 @@ def test_an_iceberg_catalog_named_by_uri(server, world):
     assert [(a["database"], a["technicalName"]) for a in items] == [(world.db, "visits")]
 
 
-def test_an_unreachable_source_fails_its_run_with_an_actionable_message(world):
+def test_an_unreachable_source_fails_its_run_with_an_actionable_message(server, world):
     connection = create(world, "iceberg-down", {"glueProperties": {"glueConnectionInput": {
         "connectionType": "ICEBERGRESTCATALOG", "connectionProperties": {"CATALOG_URI": "http://127.0.0.1:9"}}}})
     source, run = run_source(world, connection["connectionId"], "down")
@@ -170,6 +170,10 @@ def test_an_unreachable_source_fails_its_run_with_an_actionable_message(world):
     got = world.producer.dz.get_data_source(domainIdentifier=world.domain_id, identifier=source["id"])
     assert got["lastRunStatus"] == "FAILED" and got["lastRunErrorMessage"] == run["errorMessage"]
     assert got["status"] == "READY"
+    with session_scope(server.settings.metadata_url) as session:
+        failed = [e.envelope["detail"]["data"] for e in session.query(OutboxEvent).filter(
+            OutboxEvent.detail_type == "Data Source Run Failed").all()]
+    assert any(d["dataSourceRunId"] == run["id"] and d["errorMessage"] == run["errorMessage"] for d in failed)
 
 
 def test_deleting_a_connection_deletes_its_inline_secret_not_an_operators(server, world):
@@ -243,3 +247,19 @@ def test_files_connections_carry_layout_and_provenance(server, world):
         assert words in refused(lambda: create(world, "bad-files", {"s3Properties": {"s3Uri": "s3://b/p"}},
                                                configurations=[bad]))
     assert "'..'" in refused(lambda: create(world, "sneaky", {"s3Properties": {"s3Uri": "s3://openzone_files/../etc"}}))
+
+
+def test_a_data_source_cannot_use_another_projects_connection_or_environment(world):
+    connection = create(world, "sales-only", {"s3Properties": {"s3Uri": "s3://sales/landing/"}})
+    consumer = world.consumer.dz
+    glue = {"glueRunConfiguration": {"relationalFilterConfigurations": [{"databaseName": "landing"}]}}
+    with pytest.raises(ClientError) as error:
+        consumer.create_data_source(domainIdentifier=world.domain_id, projectIdentifier=world.analytics_id,
+                                    name="borrowed", type="GLUE", connectionIdentifier=connection["connectionId"],
+                                    configuration=glue)
+    code = error.value.response["Error"]["Code"]
+    assert code in ("ResourceNotFoundException", "ValidationException")
+    message = refused(lambda: consumer.create_data_source(
+        domainIdentifier=world.domain_id, projectIdentifier=world.analytics_id, name="borrowed-lake", type="GLUE",
+        environmentIdentifier=world.sales_env["id"], configuration=glue))
+    assert "environmentIdentifier" in message
