@@ -240,3 +240,25 @@ def test_an_imported_asset_can_be_deleted_and_the_next_run_imports_it_again(worl
     second = run_to_end(world, source["id"])
     again = activities(world, second["id"])["deletable"]
     assert again["dataAssetStatus"] == "SUCCEEDED_CREATED" and again["dataAssetId"] != asset_id
+
+
+def test_a_published_asset_whose_table_changed_is_published_again(server, world):
+    dz, env = world.producer.dz, world.sales_env["id"]
+    query_rows(world.producer, env, "CREATE TABLE shipments AS SELECT 1 AS shipment_id")
+    source = world.producer.dz.create_data_source(
+        domainIdentifier=world.domain_id, projectIdentifier=world.sales_id, environmentIdentifier=env,
+        name="shipments", type="GLUE", configuration={"glueRunConfiguration": {"relationalFilterConfigurations": [
+            {"databaseName": world.db, "filterExpressions": [{"type": "INCLUDE", "expression": "shipments"}]}]}})
+    first = run_to_end(world, source["id"])
+    asset_id = activities(world, first["id"])["shipments"]["dataAssetId"]
+    listing = dz.create_listing_change_set(domainIdentifier=world.domain_id, entityIdentifier=asset_id,
+                                           entityType="ASSET", action="PUBLISH")
+    get_warehouse(server.settings).drop_table(world.db, "shipments")
+    query_rows(world.producer, env, "CREATE TABLE shipments AS SELECT 1 AS shipment_id, 'DHL' AS carrier")
+    second = run_to_end(world, source["id"])
+    assert activities(world, second["id"])["shipments"]["dataAssetStatus"] == "SUCCEEDED_UPDATED"
+    republished = dz.get_listing(domainIdentifier=world.domain_id, identifier=listing["listingId"])
+    assert republished["listingRevision"] == "2"
+    assert republished["item"]["assetListing"]["assetRevision"] == "2"
+    columns = json.loads(republished["item"]["assetListing"]["forms"])["GlueTableForm"]["columns"]
+    assert [c["columnName"] for c in columns] == ["shipment_id", "carrier"]
