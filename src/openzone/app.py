@@ -13,6 +13,7 @@ from openzone.events import outbox
 from openzone.identity.service import lookup_credential
 from openzone.jobs.runner import Worker
 from openzone.query import service as query_service
+from openzone.sources.scheduler import Scheduler
 from openzone.wire.asgi import athena_endpoint, datazone_endpoint
 from openzone.wire.dispatch import Gateway
 
@@ -34,6 +35,8 @@ def register_operations() -> None:
     import openzone.projects.routes  # noqa: F401
     import openzone.query.routes  # noqa: F401
     import openzone.search.routes  # noqa: F401
+    import openzone.sources.routes  # noqa: F401
+    import openzone.sources.tasks  # noqa: F401
     import openzone.subscriptions.routes  # noqa: F401
 
 
@@ -47,13 +50,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         worker = Worker(settings) if settings.run_workers else None
-        if worker:
-            worker.start()
+        scheduler = Scheduler(settings) if settings.run_workers else None
+        for thread in (worker, scheduler):
+            if thread:
+                thread.start()
         yield
         query_service.shutdown()
-        if worker:
-            worker.stop()
-            worker.join(timeout=10)
+        for thread in (worker, scheduler):
+            if thread:
+                thread.stop()
+                thread.join(timeout=10)
 
     app = FastAPI(title="openzone", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings

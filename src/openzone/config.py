@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     predictions_llm_api_key: SecretStr | None = None
     # The call runs inside CreateAsset; past this the built-in names are used.
     predictions_llm_timeout_seconds: float = 10.0
+    # Data sources reading a real AWS Glue Data Catalog: its endpoint (unset: AWS's own; a moto server in tests).
+    glue_endpoint_url: str | None = None
+    # The local folder file data sources read (named s3://openzone_files/<folder> on the wire); default <data dir>/files.
+    sources_files_root: Path | None = None
+    # Tables a data source run imports per transaction (bigger: faster; a crash re-imports at most one chunk).
+    sources_chunk_size: int = 500
+    # How often the scheduler looks for data sources whose cron schedule is due.
+    scheduler_poll_seconds: float = 15.0
 
     @cached_property
     def data_path(self) -> Path:
@@ -51,6 +59,10 @@ class Settings(BaseSettings):
     @property
     def lake_url(self) -> str:
         return self.lake_catalog_url or f"sqlite:///{self.data_path / 'lake' / 'catalog.db'}"
+
+    @property
+    def files_root(self) -> Path:
+        return (self.sources_files_root or self.data_path / "files").expanduser().resolve()
 
     @property
     def warehouse_dir(self) -> Path:

@@ -14,5 +14,6 @@ from openzone.jobs import models as job_models  # noqa: F401
 from openzone.projects import models as project_models  # noqa: F401
 from openzone.query import models as query_models  # noqa: F401
 from openzone.search import index as search_index  # noqa: F401  (its table, and the listener that keeps it)
+from openzone.sources import models as source_models  # noqa: F401
 from openzone.subscriptions import models as subscription_models  # noqa: F401
 from openzone.wire import idempotency  # noqa: F401

@@ -93,7 +93,9 @@ def _pinned_type(session: Session, domain_id: str, info: types.AssetTypeInfo, na
         raise ValidationError(f"Form {name}: {error}") from None
     if form_type.status != types.ENABLED:
         raise ValidationError(f"Form {name}: form type {form_type.name} revision {form_type.revision} is DISABLED.")
-    if form_type.system and form_type.name.removeprefix(types.PREFIX) in READ_ONLY_FORM_TYPES:
+    # Read-only forms (filled by the system, e.g. a data source run) are carried over, never given anew.
+    if (form_type.system and form_type.name.removeprefix(types.PREFIX) in READ_ONLY_FORM_TYPES
+            and not entry.get(_CARRIED)):
         raise ValidationError(f"Form {name}: form type {form_type.name} is read-only; the system fills it.")
     return form_type.name, form_type.revision
 

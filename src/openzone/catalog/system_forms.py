@@ -178,6 +178,20 @@ structure DataSourceReferenceFormType {
     dataSourceRunId: String
 }
 ''',
+    # Read-only: the files connector fills it for third-party data (Data Exchange's provider and licence).
+    "DataProvenanceFormType": _HEADER + '''
+/// Where third-party data comes from and under which terms it may be used.
+structure DataProvenanceFormType {
+    @amazon.datazone#searchable
+    provider: String
+    @amazon.datazone#searchable
+    licence: String
+    /// Where the provider publishes it (a URL or a product id).
+    @amazon.datazone#searchable(modes: ["TECHNICAL"])
+    source: String
+    product: String
+}
+''',
     # Read-only: generated business names and descriptions (enrichment/predictions.py fills it).
     "SuggestionFormType": _HEADER + '''
 /// Generated business names and a description offered for the asset, until accepted or rejected.
@@ -226,7 +240,7 @@ structure Prediction {
 ''',
 }
 
-READ_ONLY_FORM_TYPES = frozenset({"DataSourceReferenceFormType", "SuggestionFormType"})
+READ_ONLY_FORM_TYPES = frozenset({"DataSourceReferenceFormType", "SuggestionFormType", "DataProvenanceFormType"})
 
 
 def form_name(type_name: str) -> str:

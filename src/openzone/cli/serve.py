@@ -32,17 +32,21 @@ def worker(data_dir: Path = typer.Option(None, "--data-dir")) -> None:
     """Run only the background workers (for scale-out next to API replicas)."""
     from openzone.app import register_operations
     from openzone.jobs.runner import Worker
+    from openzone.sources.scheduler import Scheduler
 
     settings = settings_for(data_dir)
     register_operations()
     runner = Worker(settings)
+    scheduler = Scheduler(settings)  # several schedulers are safe: each due run is claimed by one UPDATE
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     runner.start()
+    scheduler.start()
     typer.echo(f"worker {runner.worker_id} running; Ctrl-C to stop")
     try:
         stop.wait()
     except KeyboardInterrupt:
         pass
+    scheduler.stop()
     runner.stop()
     runner.join(timeout=10)

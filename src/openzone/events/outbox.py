@@ -32,6 +32,14 @@ class Entity:
 def emit(session: Session, *, detail_type: str, domain_id: str | None, entity: Entity,
          user_id: str | None, data: dict) -> OutboxEvent:
     """Record one event; it exists if and only if the surrounding transaction commits."""
+    row = event_row(detail_type=detail_type, domain_id=domain_id, entity=entity, user_id=user_id, data=data)
+    event = OutboxEvent(**row)
+    session.add(event)
+    return event
+
+
+def event_row(*, detail_type: str, domain_id: str | None, entity: Entity, user_id: str | None, data: dict) -> dict:
+    """The outbox row of one event, for writers that insert many events with one statement (data source runs)."""
     now = utcnow()
     account_id, region = _ORIGIN["account"], _ORIGIN["region"]
     event_id = str(uuid.uuid4())
@@ -44,9 +52,7 @@ def emit(session: Session, *, detail_type: str, domain_id: str | None, entity: E
         "detail": {"version": "0", "metadata": {k: v for k, v in metadata.items() if v is not None},
                    "data": data},
     }
-    event = OutboxEvent(id=event_id, domain_id=domain_id, detail_type=detail_type, time=now, envelope=envelope)
-    session.add(event)
-    return event
+    return {"id": event_id, "domain_id": domain_id, "detail_type": detail_type, "time": now, "envelope": envelope}
 
 
 def since(session: Session, after_seq: int, limit: int = 500) -> list[OutboxEvent]:

@@ -54,6 +54,13 @@ def test_fingerprint_changes_with_what_the_asset_shows():
         TableInfo("sales", "orders", (ColumnInfo("id", "integer", comment="key"),), schema="public"),
         TableInfo("sales", "orders", (ColumnInfo("id", "integer"), ColumnInfo("x", "text")), schema="public"),
         TableInfo("sales", "orders", (ColumnInfo("id", "integer"),), schema="public", comment="All orders"),
+        TableInfo("sales", "orders", (ColumnInfo("id", "integer", primary_key=True),), schema="public"),
+        TableInfo("sales", "orders", (ColumnInfo("id", "integer"),), schema="other"),
+        TableInfo("sales", "orders", (ColumnInfo("id", "integer"),), schema="public", kind="VIEW"),
+        TableInfo("sales", "orders", (ColumnInfo("id", "integer"),), schema="public", location="s3://b/o/"),
+        TableInfo("sales", "orders", (ColumnInfo("id", "integer"),), schema="public", extra={"rows": 3}),
+        TableInfo("sales", "orders", (ColumnInfo("id", "integer"),), schema="public",
+                  partition_keys=(ColumnInfo("day", "date"),)),
     ):
         assert changed.fingerprint() != base.fingerprint()
     assert base.qualified_name == "sales.public.orders"
