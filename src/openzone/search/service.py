@@ -34,6 +34,7 @@ from sqlalchemy import ColumnElement, and_, func, literal, literal_column, or_, 
 from sqlalchemy.orm import Session
 
 from openzone.catalog.models import Asset, AssetRevision, Listing
+from openzone.catalog.product_models import DataProduct, DataProductRevision
 from openzone.domains import service as domains
 from openzone.glossary.models import Glossary, GlossaryTerm
 from openzone.errors import AccessDeniedError, ValidationError
@@ -69,7 +70,9 @@ class Hit:
     kind: str
     entity_id: str
     rationale: list[dict] = field(default_factory=list)
-    entity: Any = None  # the loaded entity (see _attach): Listing, (Asset, AssetRevision), Glossary, (term, glossary)
+    # the loaded entity (see _attach): Listing, (Asset, AssetRevision), (DataProduct, DataProductRevision),
+    # Glossary, (term, glossary)
+    entity: Any = None
 
 
 @dataclass
@@ -110,7 +113,7 @@ def search_inventory(session: Session, actor: User, domain_id: str, scope_name: 
     kind = scope_name  # InventorySearchScope values are kind names (search_documents.kind)
     if project_id is not None and not (actor.is_admin or projects.designation_of(session, project_id, actor)):
         raise AccessDeniedError(f"You are not a member of project {project_id}.")
-    if kind not in KINDS:  # a kind this server does not index yet (DATA_PRODUCT until products land)
+    if kind not in KINDS:  # a scope this server does not index
         return Result([], 0, [])
     scope = and_(D.c.kind == kind, D.c.domain_id == domain_id)
     if not actor.is_admin:
@@ -136,6 +139,11 @@ def _attach(session: Session, result: Result) -> Result:
             rows = session.execute(select(Asset, AssetRevision).join(AssetRevision, and_(
                 AssetRevision.asset_id == Asset.id, AssetRevision.revision == Asset.revision)).where(Asset.id.in_(ids)))
             loaded |= {(kind, a.id): (a, r) for a, r in rows}
+        elif kind == "DATA_PRODUCT":
+            rows = session.execute(select(DataProduct, DataProductRevision).join(DataProductRevision, and_(
+                DataProductRevision.data_product_id == DataProduct.id,
+                DataProductRevision.revision == DataProduct.revision)).where(DataProduct.id.in_(ids)))
+            loaded |= {(kind, p.id): (p, r) for p, r in rows}
         elif kind == "GLOSSARY":
             loaded |= {(kind, g.id): g for g in session.scalars(select(Glossary).where(Glossary.id.in_(ids)))}
         elif kind == "GLOSSARY_TERM":
