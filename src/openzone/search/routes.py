@@ -17,19 +17,21 @@ def _request(p: dict) -> search.Request:
                           limit=p.get("maxResults", 50))
 
 
-def _preload_terms(session, term_lists) -> None:
-    """Load a page's glossary terms at once: glossary.detailed_terms then reads them from the session."""
+def _preload_terms(session, term_lists) -> list[GlossaryTerm]:
+    """A page's glossary terms in one query: while the caller holds the list, glossary.detailed_terms reads
+    them from the session's identity map (which only holds weak references)."""
     ids = sorted({t for terms in term_lists for t in terms or () if isinstance(t, str)})
-    if ids:
-        list(session.scalars(select(GlossaryTerm).where(GlossaryTerm.id.in_(ids))))
+    return list(session.scalars(select(GlossaryTerm).where(GlossaryTerm.id.in_(ids)))) if ids else []
 
 
 def _listing_items(session, hits: list[search.Hit], with_forms: bool) -> list[dict]:
     listings = [hit.entity for hit in hits]
     governed = kinds.governed_terms(session, (x.asset_id for x in listings if x.asset_id))
-    _preload_terms(session, [*(x.glossary_terms for x in listings), *governed.values()])
-    return [product_routes.search_item(session, hit.entity, with_forms, hit.rationale,
-                                       governed.get(hit.entity.asset_id, [])) for hit in hits]
+    loaded = _preload_terms(session, [*(x.glossary_terms for x in listings), *governed.values()])
+    items = [product_routes.search_item(session, hit.entity, with_forms, hit.rationale,
+                                        governed.get(hit.entity.asset_id, [])) for hit in hits]
+    del loaded  # held until every item is rendered
+    return items
 
 
 @datazone("SearchListings")

@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, literal, literal_column, or_, select, table, text as sql
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.util import ClauseAdapter
 
 from openzone.catalog.models import Asset, AssetRevision, Listing
 from openzone.catalog.product_models import DataProduct, DataProductRevision
@@ -326,15 +327,19 @@ def _engine_candidates(session: Session, where: ColumnElement[bool], query: Quer
         pool = (select(rowid.label("doc_id"), literal_column(f"bm25({fts}, {_BM25})").label("score"))
                 .select_from(table(fts)).where(sql(f"{fts} MATCH :match").bindparams(match=fts5_query(query)))
                 .order_by(rowid.desc()).limit(pool_size).subquery("pool"))
-        order = pool.c.score.asc()
+        statement = (select(D.c.id, D.c.kind, D.c.entity_id, D.c.updated_at, *_TERMS)
+                     .join_from(pool, D, D.c.id == pool.c.doc_id).where(where)
+                     .order_by(pool.c.score.asc(), D.c.entity_id).limit(CANDIDATES))
     else:
+        # The pool reads every column the rest needs in its one heap visit per match; scope and filters
+        # then apply to the pool's rows (rewritten onto them), without a second lookup of each document.
         q = func.to_tsquery("simple", tsquery(query))
-        pool = (select(D.c.id.label("doc_id"), func.ts_rank(D.c.search_vector, q).label("score"))
+        pool = (select(*D.c, func.ts_rank(D.c.search_vector, q).label("score"))
                 .where(D.c.search_vector.op("@@")(q)).limit(pool_size).subquery("pool"))
-        order = pool.c.score.desc()
-    statement = (select(D.c.id, D.c.kind, D.c.entity_id, D.c.updated_at, *_TERMS)
-                 .join_from(pool, D, D.c.id == pool.c.doc_id).where(where).order_by(order, D.c.entity_id)
-                 .limit(CANDIDATES))
+        statement = (select(pool.c.id, pool.c.kind, pool.c.entity_id, pool.c.updated_at,
+                            *(pool.c[name] for name in TERM_FIELDS))
+                     .where(ClauseAdapter(pool).traverse(where)).order_by(pool.c.score.desc(), pool.c.entity_id)
+                     .limit(CANDIDATES))
     return [_Candidate(row.id, row.kind, row.entity_id, row.updated_at,
                        {name: row._mapping[name] or "" for name in TERM_FIELDS}) for row in session.execute(statement)]
 
