@@ -204,7 +204,7 @@ def _search(session: Session, domain_id: str, kinds: list[str], scope: ColumnEle
     if sort is not None:
         refs = _sorted(session, refs, sort)
     page = refs[request.offset: request.offset + request.limit + 1]
-    aggregates = facets.count(session, domain_id, request.aggregations, D.c.id.in_(order) if order else literal(False))
+    aggregates = facets.count(session, domain_id, request.aggregations, order)
     hits = [Hit(kind, entity_id) for _, kind, entity_id in page]
     if request.rationale:
         _explain(session, kinds, query, hits)
@@ -332,13 +332,14 @@ def _engine_candidates(session: Session, where: ColumnElement[bool], query: Quer
                      .order_by(pool.c.score.asc(), D.c.entity_id).limit(CANDIDATES))
     else:
         # The pool reads every column the rest needs in its one heap visit per match; scope and filters
-        # then apply to the pool's rows (rewritten onto them), without a second lookup of each document.
+        # then apply to the pool's rows (rewritten onto them), without a second lookup of each document,
+        # and ts_rank (the costly part) scores only the rows they keep.
         q = func.to_tsquery("simple", tsquery(query))
-        pool = (select(*D.c, func.ts_rank(D.c.search_vector, q).label("score"))
-                .where(D.c.search_vector.op("@@")(q)).limit(pool_size).subquery("pool"))
+        pool = select(*D.c).where(D.c.search_vector.op("@@")(q)).limit(pool_size).subquery("pool")
+        score = func.ts_rank(pool.c.search_vector, q)
         statement = (select(pool.c.id, pool.c.kind, pool.c.entity_id, pool.c.updated_at,
                             *(pool.c[name] for name in TERM_FIELDS))
-                     .where(ClauseAdapter(pool).traverse(where)).order_by(pool.c.score.desc(), pool.c.entity_id)
+                     .where(ClauseAdapter(pool).traverse(where)).order_by(score.desc(), pool.c.entity_id)
                      .limit(CANDIDATES))
     return [_Candidate(row.id, row.kind, row.entity_id, row.updated_at,
                        {name: row._mapping[name] or "" for name in TERM_FIELDS}) for row in session.execute(statement)]
