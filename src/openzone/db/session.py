@@ -19,11 +19,7 @@ def get_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # Every statement is planned with its parameters: psycopg's server-side prepared statements (after 5
-    # runs) let PostgreSQL switch to a generic plan, and a generic plan of a full-text query cannot know how
-    # common the words are. JIT compilation only pays for long analytical queries, not a catalog's short ones.
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True,
-                         connect_args={"prepare_threshold": None, "options": "-c jit=off"})
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
