@@ -8,10 +8,6 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
-SQLITE_CACHE_KIB = 64 * 1024  # page cache per connection
-SQLITE_MMAP_BYTES = 1 << 30  # database file read through the OS page cache, without a copy per read
-
-
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
     """One pooled engine per database URL for the process."""
@@ -28,10 +24,6 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    # A big catalog's indexes (search documents and attributes above all) do not fit the default 2 MB page
-    # cache; both limits are ceilings, not allocations, so small databases (tests) pay nothing for them.
-    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
-    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     cursor.close()
 
 
