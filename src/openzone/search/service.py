@@ -341,8 +341,9 @@ def _engine_candidates(session: Session, where: ColumnElement[bool], query: Quer
                             *(pool.c[name] for name in TERM_FIELDS))
                      .where(ClauseAdapter(pool).traverse(where)).order_by(score.desc(), pool.c.entity_id)
                      .limit(CANDIDATES))
-    return [_Candidate(row.id, row.kind, row.entity_id, row.updated_at,
-                       {name: row._mapping[name] or "" for name in TERM_FIELDS}) for row in session.execute(statement)]
+    # Rows as plain tuples (id, kind, entity id, updated, *terms): a Row's mapping view is rebuilt per access.
+    return [_Candidate(doc_id, kind, entity_id, updated_at, {name: value or "" for name, value in zip(TERM_FIELDS, terms)})
+            for doc_id, kind, entity_id, updated_at, *terms in session.execute(statement).tuples()]
 
 
 def _escape_like(word: str) -> str:
