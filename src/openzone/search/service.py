@@ -343,7 +343,7 @@ def _engine_candidates(session: Session, where: ColumnElement[bool], query: Quer
                      .limit(CANDIDATES))
     # Rows as plain tuples (id, kind, entity id, updated, *terms): a Row's mapping view is rebuilt per access.
     return [_Candidate(doc_id, kind, entity_id, updated_at, {name: value or "" for name, value in zip(TERM_FIELDS, terms)})
-            for doc_id, kind, entity_id, updated_at, *terms in session.execute(statement).tuples()]
+            for doc_id, kind, entity_id, updated_at, *terms in session.execute(statement)]
 
 
 def _escape_like(word: str) -> str:
