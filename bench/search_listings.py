@@ -292,7 +292,7 @@ def main() -> None:
             "p50_ms": round(percentile(timings, 50), 1), "p95_ms": round(p95, 1), "max_ms": round(max(timings), 1),
             "mean_ms": round(sum(timings) / len(timings), 1), "p95_target_ms": limit,
             "matches_median": median(totals), "matches_max": max(totals),
-            "index_n": args.index_n, "index_assets_per_s": round(rate), "bulk_load_s": round(load_s, 1),
+            "index_n": args.index_n if rate else 0, "index_assets_per_s": round(rate), "bulk_load_s": round(load_s, 1),
             "target_met": p95 <= limit and (rate >= 2000 or not args.index_n or not rate),
             "loadavg_1m": [load_before, round(os.getloadavg()[0], 2)], "date": time.strftime("%Y-%m-%d"),
         })
