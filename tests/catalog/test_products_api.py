@@ -229,16 +229,37 @@ def test_what_cannot_be_published(world):
         "ResourceNotFoundException"
 
 
-@pytest.mark.xfail(strict=True, reason="search/routes.py renders assetListing only; it should render each row "
-                                       "with catalog.product_routes.search_item (left to the search rewrite)")
 def test_search_finds_product_listings(world):
     name = f"Ledger bundle {uuid.uuid4().hex[:6]}"
-    product = create_product(world, name=name)
+    note = {"formName": "Note", "typeIdentifier": world.note, "content": json.dumps({"text": "quarterly close"})}
+    product = create_product(world, name=name, description="Reconciled books", formsInput=[note])
     listing_id = change(world, product["id"])["listingId"]
-    found = world.consumer.dz.search_listings(domainIdentifier=world.domain_id, searchText=name)["items"]
-    assert found[0]["dataProductListing"]["listingId"] == listing_id
-    assert found[0]["dataProductListing"]["entityId"] == product["id"]
-    assert len(found[0]["dataProductListing"]["items"]) == 2
+    response = world.consumer.dz.search_listings(
+        domainIdentifier=world.domain_id, searchText=name, additionalAttributes=["FORMS", "TEXT_MATCH_RATIONALE"],
+        aggregations=[{"attribute": "amazonmetadata.sourceCategory"}])
+    found = response["items"][0]["dataProductListing"]
+    assert found["listingId"] == listing_id and found["entityId"] == product["id"]
+    assert found["entityRevision"] == "1" and found["name"] == name and found["owningProjectId"] == world.sales_id
+    assert len(found["items"]) == 2 and all(i["listingId"] for i in found["items"])
+    assert json.loads(found["additionalAttributes"]["forms"]) == {"Note": {"text": "quarterly close"}}
+    assert {m["attribute"] for m in found["additionalAttributes"]["matchRationale"][0]["textMatches"]} == {"name"}
+    [facet] = response["aggregates"]
+    assert {(i["value"], i["count"]) for i in facet["items"]} >= {("dataProduct", 1)}
+
+    def category(value, **kwargs):
+        response = world.consumer.dz.search_listings(
+            domainIdentifier=world.domain_id,
+            filters={"filter": {"attribute": "amazonmetadata.sourceCategory", "value": value}}, **kwargs)
+        return {next(iter(i.values()))["listingId"] for i in response["items"]}, response["items"]
+
+    products, rows = category("dataProduct")
+    assert listing_id in products and all("dataProductListing" in i for i in rows)
+    assets, rows = category("asset")
+    assert listing_id not in assets and all("assetListing" in i for i in rows)
+    assert category("dataProduct", searchText="reconciled")[0] == {listing_id}
+    # Unpublished, it leaves the catalog.
+    change(world, product["id"], action="UNPUBLISH")
+    assert listing_id not in category("dataProduct")[0]
 
 
 # Subscribing

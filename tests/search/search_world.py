@@ -40,6 +40,7 @@ class Catalog:
     term_churn: str
     glossary_enabled: str
     glossary_disabled: str
+    form_type: str = ""  # the Quality form type's name
     assets: dict[str, str] = field(default_factory=dict)  # key -> asset id
     listings: dict[str, str] = field(default_factory=dict)  # key -> listing id
 
@@ -77,7 +78,7 @@ def build_catalog(server) -> Catalog:
     draft = dz.create_glossary(domainIdentifier=domain, name="Draft Vocabulary", owningProjectIdentifier=sales,
                                description="Not ready yet", status="DISABLED")["id"]
     catalog = Catalog(admin, producer, consumer, outsider, domain, sales, analytics, asset_type, revenue, churn,
-                      glossary, draft)
+                      glossary, draft, form)
     terms = {"revenue": revenue, "churn": churn}
     for key, name, description, steward, region, rows, glossary_terms, published in ASSETS:
         content = {"steward": steward, "region": region, "rowCount": rows, "note": f"note of {key}"}

@@ -107,8 +107,7 @@ def test_glossaries_enabled_for_everyone_disabled_for_members(catalog):
     assert match["attribute"] == "shortDescription" and match["text"] == "Customers leaving"
 
 
-def test_data_products_scope_answers_empty_and_unknown_search_in_is_refused(catalog):
-    assert search(catalog, catalog.producer, "DATA_PRODUCT")["items"] == []
+def test_unknown_search_in_is_refused(catalog):
     with pytest.raises(ClientError) as refused:
         catalog.producer.dz.search(domainIdentifier=catalog.domain_id, searchScope="ASSET",
                                    searchIn=[{"attribute": "shoeSize"}], searchText="x")

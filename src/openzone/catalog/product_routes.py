@@ -9,6 +9,8 @@ from openzone.catalog import service as catalog
 from openzone.catalog.service import short_type_name
 from openzone.catalog.models import Listing, ListingRevision
 from openzone.catalog.product_models import DataProduct, DataProductRevision
+from openzone.glossary import service as glossary
+from openzone.governance import governed_terms
 from openzone.wire.pagination import decode_token, page
 from openzone.wire.registry import Call, datazone
 
@@ -72,22 +74,29 @@ def listing_item(listing: Listing, snapshot: ListingRevision) -> dict:
                   for item in snapshot.items or ()]}}
 
 
-def search_item(session: Session, listing: Listing, with_forms: bool) -> dict:
+def search_item(session: Session, listing: Listing, with_forms: bool, rationale: list | None = None,
+                governed: list[str] | None = None) -> dict:
     """SearchListings' result item for a listing of either kind (assetListing or dataProductListing).
 
-    search/routes.py should render every row with this: it renders assetListing only today.
+    `governed` are the asset's governed term ids when the caller loaded them for a whole page (else read here).
     """
+    extra = {"forms": json.dumps(listing.forms) if with_forms else None, "matchRationale": rationale or None}
     common = {"listingId": listing.id, "listingRevision": str(listing.revision), "name": listing.name,
               "description": listing.description, "createdAt": listing.created_at,
               "listingCreatedBy": listing.created_by, "listingUpdatedBy": listing.updated_by or listing.created_by,
               "owningProjectId": listing.owning_project_id,
-              "additionalAttributes": {"forms": json.dumps(listing.forms)} if with_forms else None}
+              "glossaryTerms": glossary.detailed_terms(session, listing.glossary_terms) or None,
+              "additionalAttributes": extra if any(v is not None for v in extra.values()) else None}
     if listing.entity_type == products.DATA_PRODUCT:
         _, snapshot = catalog.listing_snapshot(session, listing.id, listing.revision)
-        items = [{"listingId": item["listingId"], "listingRevision": str(item["listingRevision"])}
+        items = [{"listingId": item["listingId"], "listingRevision": str(item["listingRevision"]),
+                  "glossaryTerms": glossary.detailed_terms(session, item.get("glossaryTerms")) or None}
                  for item in snapshot.items or ()]
         return {"dataProductListing": common | {"entityId": listing.data_product_id,
                                                 "entityRevision": str(listing.data_product_revision),
                                                 "items": items}}
+    if governed is None:
+        governed = governed_terms.terms_of(session, listing.asset_id)
     return {"assetListing": common | {"entityId": listing.asset_id, "entityRevision": str(listing.asset_revision),
-                                      "entityType": short_type_name(listing.asset_type)}}
+                                      "entityType": short_type_name(listing.asset_type),
+                                      "governedGlossaryTerms": glossary.detailed_terms(session, governed) or None}}

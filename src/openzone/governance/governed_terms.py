@@ -10,7 +10,7 @@ contributor of the asset's project who is also an owner of the glossary's projec
 project's domain unit; administrators always. Everyone else who may see the asset only reads them.
 """
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openzone.catalog.models import Asset
@@ -92,6 +92,8 @@ def disassociate(session: Session, actor: User, domain_id: str, entity_type: str
         owner = session.get(Glossary, glossary.term_glossary_id(session, term_id))
         if not _may_apply(session, actor, asset, owner):
             raise AccessDeniedError(f"You may not remove terms of the restricted glossary {owner.name}.")
-    session.execute(delete(AssetGovernedTerm).where(AssetGovernedTerm.asset_id == asset.id,
-                                                    AssetGovernedTerm.term_id.in_(list(term_ids))))
+    # ORM deletes, not a bulk DELETE: flush listeners (the search index) must see the terms go.
+    for row in session.scalars(select(AssetGovernedTerm).where(AssetGovernedTerm.asset_id == asset.id,
+                                                               AssetGovernedTerm.term_id.in_(list(term_ids)))):
+        session.delete(row)
     session.flush()

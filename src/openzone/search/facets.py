@@ -23,14 +23,18 @@ MAX_VALUES = 100
 COLUMNS = {"owningProjectId": D.c.owning_project_id, "amazonmetadata.typeName": D.c.type_name}
 
 
-def _counts(session: Session, attribute: str, where: ColumnElement[bool]) -> list[tuple[str, int]]:
+def _counts(session: Session, attribute: str, where: ColumnElement[bool] | list[int]) -> list[tuple[str, int]]:
+    ids = where if isinstance(where, list) else None
     if attribute in COLUMNS:
         value = COLUMNS[attribute]
-        query = select(value, func.count()).select_from(D).where(where, value.is_not(None)).group_by(value)
+        condition = D.c.id.in_(ids) if ids is not None else where
+        query = select(value, func.count()).select_from(D).where(condition, value.is_not(None)).group_by(value)
     elif attribute in ROW_ATTRIBUTES or is_form_attribute(attribute):
         value = A.c.string_value
-        query = (select(value, func.count()).select_from(A).join(D, D.c.id == A.c.doc_id)
-                 .where(A.c.attribute == attribute, value.is_not(None), where).group_by(value))
+        query = select(value, func.count()).select_from(A).where(A.c.attribute == attribute, value.is_not(None))
+        # Given the documents, their attribute rows are found through (doc_id, attribute, value) alone.
+        query = (query.where(A.c.doc_id.in_(ids)) if ids is not None
+                 else query.join(D, D.c.id == A.c.doc_id).where(where)).group_by(value)
     else:
         raise ValidationError(f"aggregations: cannot aggregate on {attribute}; use owningProjectId, "
                               f"amazonmetadata.typeName, {GLOSSARY_TERMS}, amazonmetadata.sourceCategory "
@@ -59,8 +63,10 @@ def _display(session: Session, domain_id: str, attribute: str, values: list[str]
 
 
 def count(session: Session, domain_id: str, aggregations: list[dict] | None,
-          where: ColumnElement[bool]) -> list[dict]:
-    """AggregationOutput items, one per requested aggregation, in the order asked."""
+          where: ColumnElement[bool] | list[int]) -> list[dict]:
+    """AggregationOutput items, one per requested aggregation, in the order asked.
+
+    `where` says which documents count: a condition on search_documents, or their ids."""
     out = []
     for aggregation in aggregations or ():
         attribute = aggregation["attribute"]

@@ -6,7 +6,7 @@ of `value` in that one attribute) and a `value` or `intValue`. Attributes:
 
 * document columns: `owningProjectId`, `name`, `amazonmetadata.typeName` (strings; TEXT_SEARCH on name),
   `description` (TEXT_SEARCH only), `creationTime` / `lastUpdatedTime` (intValue: epoch milliseconds);
-* attribute rows: `__DataZoneGlossaryTerms` (a term id), `amazonmetadata.sourceCategory` (`asset`),
+* attribute rows: `__DataZoneGlossaryTerms` (a term id), `amazonmetadata.sourceCategory` (`asset` or `dataProduct`),
   `glossaryId` (glossary terms), and `<formName>.<field>` for the fields a form type marks
   `@amazon.datazone#searchable` or `#sortable` (intValue compares sortable numbers).
 

@@ -2,7 +2,7 @@
 
 A session `after_flush` listener (installed once, when this module is imported from `openzone.models`)
 rewrites the `search_documents` row (and its `search_attributes`) of every entity the flush inserted,
-updated or deleted, for every kind in `kinds.KINDS` (listings, assets, glossaries, glossary terms), on
+updated or deleted, for every kind in `kinds.KINDS` (listings, assets, data products, glossaries, terms), on
 the flush's own connection: the document commits and rolls back with the entity, and it is computed from
 the entity as the flush wrote it. Catalog code knows nothing of the index. A glossary term renamed or
 deleted in a flush rewrites the documents that carry it. Changes made around the ORM (bulk UPDATE

@@ -4,9 +4,14 @@ A Kind names the ORM classes whose flushes change its documents (`watches`, with
 which entities an object touches) and builds `Entry`s (the document's columns, its text as a
 `relevance.Document`, and its filterable attributes) for given entity ids, or for all of them.
 
-Adding a kind (DATA_PRODUCT, say) is: write `_product_entries(session, ids)` returning Entries, and
-`register(Kind("DATA_PRODUCT", (DataProduct, ...), _product_ids, _product_entries, "dataProduct"))`.
-Search scopes, filters, facets, reindex and verify then take it in without other changes.
+Adding a kind is: write `_x_entries(session, ids)` returning Entries, and
+`register(Kind("X", (XModel, ...), _x_ids, _x_entries))`; search scopes, filters, facets, reindex and
+verify then take it in (service._attach and routes render its hits).
+
+Glossary terms an entry carries, for the `__DataZoneGlossaryTerms` filter and facet and as text: its own
+`glossaryTerms`, for assets (and their listings) the governed terms (governance.models.AssetGovernedTerm,
+current ones, as GetAsset and GetListing show them), and the terms of its columns
+(`ColumnBusinessMetadataForm.columnsBusinessMetadata[].glossaryTerms`, whose names count as column text).
 """
 
 from __future__ import annotations
@@ -22,17 +27,22 @@ from sqlalchemy.orm import Session
 
 from openzone.catalog import types as catalog_types
 from openzone.catalog.models import Asset, AssetRevision, Listing
+from openzone.catalog.product_models import DataProduct, DataProductRevision
 from openzone.catalog.smithy import SmithyError
 from openzone.errors import OpenzoneError
 from openzone.glossary.models import Glossary, GlossaryTerm
+from openzone.governance.models import AssetGovernedTerm
 from openzone.search.models import MAX_VALUE
 from openzone.search.relevance import Document
 
 GLOSSARY_TERMS = "__DataZoneGlossaryTerms"
 SOURCE_CATEGORY = "amazonmetadata.sourceCategory"
+DATA_PRODUCT = "DATA_PRODUCT"  # catalog.products.DATA_PRODUCT (listings.entity_type), not imported: no cycle
 MAX_ATTRIBUTES = 400  # per document: a form with thousands of columns still gets a bounded index
 # Form fields that identify rather than describe: never form text.
-_NOT_TEXT = frozenset({"columnName", "dataType", "tableName", "catalogId", "region", "sourceClassification"})
+# (glossaryTerms are ids: their names count instead, see column_terms.)
+_NOT_TEXT = frozenset({"columnName", "dataType", "tableName", "catalogId", "region", "sourceClassification",
+                       "glossaryTerms"})
 
 Attribute = tuple[str, str | None, int | None]  # (attribute, string value, integer value)
 
@@ -103,13 +113,42 @@ def _strings(value: Any, key: str = "") -> Iterator[str]:
             yield from _strings(v, key)
 
 
+def governed_terms(session: Session, asset_ids: Iterable[str | None]) -> dict[str, list[str]]:
+    """{asset id: governed term ids, in the order they were attached} (governed_terms.terms_of, batched)."""
+    ids = sorted({a for a in asset_ids if a})
+    out: dict[str, list[str]] = {}
+    for start in range(0, len(ids), 500):
+        for asset_id, term_id in session.execute(
+                select(AssetGovernedTerm.asset_id, AssetGovernedTerm.term_id)
+                .where(AssetGovernedTerm.asset_id.in_(ids[start:start + 500]))
+                .order_by(AssetGovernedTerm.asset_id, AssetGovernedTerm.created_at, AssetGovernedTerm.term_id)):
+            out.setdefault(asset_id, []).append(term_id)
+    return out
+
+
+def column_terms(forms: Mapping[str, Any]) -> list[str]:
+    """Glossary term ids of the columns (`columnsBusinessMetadata[].glossaryTerms` of any form), once each."""
+    out: list[str] = []
+    for content in forms.values():
+        columns = content.get("columnsBusinessMetadata") if isinstance(content, dict) else None
+        for column in columns if isinstance(columns, list) else ():
+            terms = column.get("glossaryTerms") if isinstance(column, dict) else None
+            out += [t for t in terms if isinstance(t, str)] if isinstance(terms, list) else []
+    return list(dict.fromkeys(out))
+
+
 def forms_document(name: str, description: str | None, forms: Mapping[str, Any], terms: Iterable[str] | None,
-                   names: Mapping[str, str], key: str) -> Document:
-    """The text of an entry with forms (a listing or an asset), as search sees it."""
+                   names: Mapping[str, str], key: str, columns_terms: Iterable[str] = ()) -> Document:
+    """The text of an entry with forms (a listing, an asset or a product), as search sees it.
+
+    `terms` are the entry's glossary terms (its own and governed ones); `columns_terms` those of its
+    columns, whose names weigh as column text.
+    """
     table = _table_form(forms)
     technical = table.get("tableName") if isinstance(table.get("tableName"), str) else ""
     columns = [c["columnName"] for c in table.get("columns") or []
                if isinstance(c, dict) and isinstance(c.get("columnName"), str)]
+    columns += [names[t] for t in columns_terms if names.get(t)]
     glossary = [names.get(t, "") for t in terms or () if isinstance(t, str)]
     form_text = " ".join(_strings([forms[n] for n in sorted(forms)]))
     return Document(name=name or "", technical_name=technical, description=description or "",
@@ -186,9 +225,26 @@ def _forms_texts(forms: Mapping[str, Any], attributes: list[Attribute]) -> dict[
     return out
 
 
-def _common_attributes(category: str | None, terms: Iterable[str] | None) -> list[Attribute]:
+def _common_attributes(category: str | None, *term_lists: Iterable[str] | None) -> list[Attribute]:
     out: list[Attribute] = [(SOURCE_CATEGORY, category, None)] if category else []
-    out += [(GLOSSARY_TERMS, t, None) for t in dict.fromkeys(terms or ()) if isinstance(t, str)]
+    terms = [t for terms in term_lists for t in terms or ()]
+    out += [(GLOSSARY_TERMS, t, None) for t in dict.fromkeys(terms) if isinstance(t, str)]
+    return out
+
+
+def _merged(*term_lists: Iterable[str] | None) -> list[str]:
+    return list(dict.fromkeys(t for terms in term_lists for t in terms or () if isinstance(t, str)))
+
+
+def _form_contents(forms: list | None) -> dict[str, dict]:
+    """{formName: content object} of a FormOutput list (contents are JSON strings)."""
+    out: dict[str, dict] = {}
+    for form in forms or ():
+        try:
+            content = json.loads(form.get("content") or "{}")
+        except (TypeError, ValueError):
+            content = {}
+        out[form["formName"]] = content if isinstance(content, dict) else {}
     return out
 
 
@@ -200,22 +256,25 @@ def _capped(attributes: list[Attribute]) -> list[Attribute]:
 
 
 def _listing_ids(session: Session, obj: Any) -> Iterable[str]:
+    if isinstance(obj, AssetGovernedTerm):  # the asset's listing shows its current governed terms
+        return list(session.scalars(select(Listing.id).where(Listing.asset_id == obj.asset_id)))
     return [obj.id]
 
 
 def listing_form_types(session: Session, rows: list) -> dict[tuple[str, int], dict[str, tuple[str, str]]]:
-    """{(asset id, asset revision): {formName: (typeName, typeRevision)}} of the listed asset revisions."""
-    wanted = {(row.asset_id, row.asset_revision) for row in rows}
+    """{(asset or product id, its revision): {formName: (typeName, typeRevision)}} of the listed revisions."""
+    assets = {(row.asset_id, row.asset_revision) for row in rows if row.entity_type != DATA_PRODUCT}
+    products = {(row.data_product_id, row.data_product_revision) for row in rows if row.entity_type == DATA_PRODUCT}
     out: dict[tuple[str, int], dict[str, tuple[str, str]]] = {}
-    if not wanted:
-        return out
-    ids = sorted({a for a, _ in wanted})
-    for start in range(0, len(ids), 500):
-        for asset_id, revision, forms in session.execute(
-                select(AssetRevision.asset_id, AssetRevision.revision, AssetRevision.forms)
-                .where(AssetRevision.asset_id.in_(ids[start:start + 500]))):
-            if (asset_id, revision) in wanted:
-                out[(asset_id, revision)] = _typed(forms)
+    for wanted, owner, number, forms_column in (
+            (assets, AssetRevision.asset_id, AssetRevision.revision, AssetRevision.forms),
+            (products, DataProductRevision.data_product_id, DataProductRevision.revision, DataProductRevision.forms)):
+        ids = sorted({a for a, _ in wanted})
+        for start in range(0, len(ids), 500):
+            for entity_id, revision, forms in session.execute(
+                    select(owner, number, forms_column).where(owner.in_(ids[start:start + 500]))):
+                if (entity_id, revision) in wanted:
+                    out[(entity_id, revision)] = _typed(forms)
     return out
 
 
@@ -226,7 +285,8 @@ def _typed(forms: list | None) -> dict[str, tuple[str, str]]:
 
 _LISTING_COLUMNS = (Listing.id, Listing.domain_id, Listing.status, Listing.name, Listing.description, Listing.forms,
                     Listing.glossary_terms, Listing.owning_project_id, Listing.asset_type, Listing.asset_id,
-                    Listing.asset_revision, Listing.created_at, Listing.updated_at)
+                    Listing.asset_revision, Listing.entity_type, Listing.data_product_id,
+                    Listing.data_product_revision, Listing.created_at, Listing.updated_at)
 
 
 def _listing_entries(session: Session, ids: list[str] | None, with_attributes: bool = True) -> list[Entry]:
@@ -241,19 +301,30 @@ def _listing_entries(session: Session, ids: list[str] | None, with_attributes: b
 
 
 def listing_entries(session: Session, rows: list, with_attributes: bool = True) -> list[Entry]:
-    """Entries of listings given as rows of `_LISTING_COLUMNS` (or Listing objects)."""
-    names = glossary_names(session, (row.glossary_terms for row in rows))
+    """Entries of listings given as rows of `_LISTING_COLUMNS` (or Listing objects).
+
+    Asset listings carry the asset's current governed terms; data product listings (sourceCategory
+    `dataProduct`) have no asset type and take their form types from the product revision.
+    """
+    governed = governed_terms(session, (row.asset_id for row in rows if row.entity_type != DATA_PRODUCT))
+    forms_of = {row.id: row.forms if isinstance(row.forms, dict) else {} for row in rows}
+    columns_of = {row.id: column_terms(forms_of[row.id]) for row in rows}
+    terms_of = {row.id: _merged(row.glossary_terms, governed.get(row.asset_id) if row.entity_type != DATA_PRODUCT
+                                else None) for row in rows}
+    names = glossary_names(session, [*terms_of.values(), *columns_of.values()])
     typed = listing_form_types(session, rows) if with_attributes else {}
     out = []
     for row in rows:
-        forms = row.forms if isinstance(row.forms, dict) else {}
-        attributes = form_attributes(session, row.domain_id, forms, typed.get((row.asset_id, row.asset_revision), {}))
+        forms, terms, columns = forms_of[row.id], terms_of[row.id], columns_of[row.id]
+        product = row.entity_type == DATA_PRODUCT
+        revision = (row.data_product_id, row.data_product_revision) if product else (row.asset_id, row.asset_revision)
+        attributes = form_attributes(session, row.domain_id, forms, typed.get(revision, {}))
         out.append(Entry(
             kind="LISTING", entity_id=row.id, domain_id=row.domain_id, status=row.status, name=row.name or "",
-            document=forms_document(row.name, row.description, forms, row.glossary_terms, names, row.id),
-            owning_project_id=row.owning_project_id, type_name=row.asset_type, created_at=row.created_at,
-            updated_at=row.updated_at,
-            attributes=_capped(_common_attributes("asset", row.glossary_terms) + attributes),
+            document=forms_document(row.name, row.description, forms, terms, names, row.id, columns),
+            owning_project_id=row.owning_project_id, type_name=None if product else row.asset_type,
+            created_at=row.created_at, updated_at=row.updated_at,
+            attributes=_capped(_common_attributes("dataProduct" if product else "asset", terms, columns) + attributes),
             texts={"name": row.name or "", "description": row.description or "", **_forms_texts(forms, attributes)}))
     return out
 
@@ -262,7 +333,7 @@ def listing_entries(session: Session, rows: list, with_attributes: bool = True) 
 
 
 def _asset_ids(session: Session, obj: Any) -> Iterable[str]:
-    return [obj.asset_id] if isinstance(obj, AssetRevision) else [obj.id]
+    return [obj.asset_id] if isinstance(obj, (AssetRevision, AssetGovernedTerm)) else [obj.id]
 
 
 def _asset_entries(session: Session, ids: list[str] | None, with_attributes: bool = True) -> list[Entry]:
@@ -276,25 +347,61 @@ def _asset_entries(session: Session, ids: list[str] | None, with_attributes: boo
     else:
         for start in range(0, len(ids), 500):
             rows += session.execute(query.where(Asset.id.in_(ids[start:start + 500])))
-    names = glossary_names(session, (row.glossary_terms for row in rows))
+    governed = governed_terms(session, (row.id for row in rows))
+    return _inventory_entries(session, "ASSET", "asset", rows, {row.id: governed.get(row.id) for row in rows},
+                              with_attributes)
+
+
+def _inventory_entries(session: Session, kind: str, category: str, rows: list, extra_terms: Mapping[str, Any],
+                       with_attributes: bool) -> list[Entry]:
+    """Entries of inventory rows (id, domain_id, owning_project_id, name, description, forms as FormOutput list,
+    glossary_terms, created_at, updated_at; type_identifier and status when the kind has them)."""
+    forms_of = {row.id: _form_contents(row.forms) for row in rows}
+    columns_of = {row.id: column_terms(forms_of[row.id]) for row in rows}
+    terms_of = {row.id: _merged(row.glossary_terms, extra_terms.get(row.id)) for row in rows}
+    names = glossary_names(session, [*terms_of.values(), *columns_of.values()])
     out = []
     for row in rows:
-        forms = {}
-        for form in row.forms or ():
-            try:
-                content = json.loads(form.get("content") or "{}")
-            except (TypeError, ValueError):
-                content = {}
-            forms[form["formName"]] = content if isinstance(content, dict) else {}
+        forms, terms, columns = forms_of[row.id], terms_of[row.id], columns_of[row.id]
         attributes = form_attributes(session, row.domain_id, forms, _typed(row.forms)) if with_attributes else []
+        mapping = row._mapping
         out.append(Entry(
-            kind="ASSET", entity_id=row.id, domain_id=row.domain_id, status="ACTIVE", name=row.name or "",
-            document=forms_document(row.name, row.description, forms, row.glossary_terms, names, row.id),
-            owning_project_id=row.owning_project_id, type_name=row.type_identifier, created_at=row.created_at,
-            updated_at=row.updated_at,
-            attributes=_capped(_common_attributes("asset", row.glossary_terms) + attributes),
+            kind=kind, entity_id=row.id, domain_id=row.domain_id, status=mapping.get("status") or "ACTIVE",
+            name=row.name or "", document=forms_document(row.name, row.description, forms, terms, names, row.id, columns),
+            owning_project_id=row.owning_project_id, type_name=mapping.get("type_identifier"),
+            created_at=row.created_at, updated_at=row.updated_at,
+            attributes=_capped(_common_attributes(category, terms, columns) + attributes),
             texts={"name": row.name or "", "description": row.description or "", **_forms_texts(forms, attributes)}))
     return out
+
+
+# --- DATA_PRODUCT (inventory) ------------------------------------------------------------------------------
+
+
+def _product_ids(session: Session, obj: Any) -> Iterable[str]:
+    return [obj.data_product_id] if isinstance(obj, DataProductRevision) else [obj.id]
+
+
+def _product_entries(session: Session, ids: list[str] | None, with_attributes: bool = True) -> list[Entry]:
+    """Products as their latest revision says (name, description, forms, terms), in the owning project."""
+    query = (select(DataProduct.id, DataProduct.domain_id, DataProduct.owning_project_id, DataProduct.status,
+                    DataProduct.created_at, DataProduct.updated_at,
+                    DataProductRevision.created_at.label("revised_at"), DataProductRevision.name,
+                    DataProductRevision.description, DataProductRevision.forms, DataProductRevision.glossary_terms)
+             .join(DataProductRevision, (DataProductRevision.data_product_id == DataProduct.id)
+                   & (DataProductRevision.revision == DataProduct.revision)))
+    rows = []
+    if ids is None:
+        rows = list(session.execute(query.order_by(DataProduct.id)))
+    else:
+        for start in range(0, len(ids), 500):
+            rows += session.execute(query.where(DataProduct.id.in_(ids[start:start + 500])))
+    entries = _inventory_entries(session, DATA_PRODUCT, "dataProduct", rows, {}, with_attributes)
+    for entry, row in zip(entries, rows):
+        # A new revision is the product's last change (the product row's own time may be older).
+        times = [t for t in (row.updated_at, row.revised_at) if t is not None]
+        entry.updated_at = max(times) if times else None
+    return entries
 
 
 # --- GLOSSARY and GLOSSARY_TERM ----------------------------------------------------------------------------
@@ -337,7 +444,8 @@ def _term_entries(session: Session, ids: list[str] | None, with_attributes: bool
     return out
 
 
-register(Kind("LISTING", (Listing,), _listing_ids, _listing_entries))
-register(Kind("ASSET", (Asset, AssetRevision), _asset_ids, _asset_entries))
+register(Kind("LISTING", (Listing, AssetGovernedTerm), _listing_ids, _listing_entries))
+register(Kind("ASSET", (Asset, AssetRevision, AssetGovernedTerm), _asset_ids, _asset_entries))
+register(Kind(DATA_PRODUCT, (DataProduct, DataProductRevision), _product_ids, _product_entries))
 register(Kind("GLOSSARY", (Glossary,), _glossary_ids, _glossary_entries))
 register(Kind("GLOSSARY_TERM", (GlossaryTerm, Glossary), _term_ids, _term_entries))

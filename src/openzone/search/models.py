@@ -1,6 +1,6 @@
 """The search index: one analysed document per catalog entry, in the metadata database.
 
-A document describes one entity of a kind (LISTING, ASSET, GLOSSARY, GLOSSARY_TERM; see `kinds.py`).
+A document describes one entity of a kind (LISTING, ASSET, DATA_PRODUCT, GLOSSARY, GLOSSARY_TERM; see `kinds.py`).
 Each `*_terms` column holds `" ".join(text.index_terms(field))`, so both engines see the same words
 the Python ranker (`relevance.rank`) scores. On SQLite the FTS5 table `search_documents_fts` (external
 content over this table, kept in step by triggers created in migration 0004) indexes those columns; on
@@ -36,7 +36,7 @@ class SearchDocument(Base):
 
     # An integer key: FTS5 external content addresses rows by rowid.
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(16))  # LISTING, ASSET, GLOSSARY, GLOSSARY_TERM (kinds.KINDS)
+    kind: Mapped[str] = mapped_column(String(16))  # LISTING, ASSET, DATA_PRODUCT, GLOSSARY, GLOSSARY_TERM (kinds.KINDS)
     # The entity's id in its own table (no foreign key: kinds live in different tables; the index
     # listener deletes a document with its entity, and domain deletion cascades through domain_id).
     entity_id: Mapped[str] = mapped_column(String(36))

@@ -1,9 +1,10 @@
 """DataZone wire operations Search (inventory) and SearchListings (the published catalog)."""
 
-import json
+from sqlalchemy import select
 
-from openzone.catalog.service import short_type_name
-from openzone.search import service as search
+from openzone.catalog import product_routes
+from openzone.glossary.models import GlossaryTerm
+from openzone.search import kinds, service as search
 from openzone.wire.pagination import decode_token, page
 from openzone.wire.registry import Call, datazone
 
@@ -16,16 +17,21 @@ def _request(p: dict) -> search.Request:
                           limit=p.get("maxResults", 50))
 
 
-def _listing_item(hit: search.Hit, with_forms: bool) -> dict:
-    row = hit.entity
-    extra = {"forms": json.dumps(row.forms) if with_forms else None, "matchRationale": hit.rationale or None}
-    return {"assetListing": {
-        "listingId": row.id, "listingRevision": str(row.revision), "name": row.name, "entityId": row.asset_id,
-        "entityRevision": str(row.asset_revision), "entityType": short_type_name(row.asset_type),
-        "description": row.description, "createdAt": row.created_at, "listingCreatedBy": row.created_by,
-        "listingUpdatedBy": row.updated_by or row.created_by, "owningProjectId": row.owning_project_id,
-        "additionalAttributes": extra if any(v is not None for v in extra.values()) else None,
-    }}
+def _preload_terms(session, term_lists) -> list[GlossaryTerm]:
+    """A page's glossary terms in one query: while the caller holds the list, glossary.detailed_terms reads
+    them from the session's identity map (which only holds weak references)."""
+    ids = sorted({t for terms in term_lists for t in terms or () if isinstance(t, str)})
+    return list(session.scalars(select(GlossaryTerm).where(GlossaryTerm.id.in_(ids)))) if ids else []
+
+
+def _listing_items(session, hits: list[search.Hit], with_forms: bool) -> list[dict]:
+    listings = [hit.entity for hit in hits]
+    governed = kinds.governed_terms(session, (x.asset_id for x in listings if x.asset_id))
+    loaded = _preload_terms(session, [*(x.glossary_terms for x in listings), *governed.values()])
+    items = [product_routes.search_item(session, hit.entity, with_forms, hit.rationale,
+                                        governed.get(hit.entity.asset_id, [])) for hit in hits]
+    del loaded  # held until every item is rendered
+    return items
 
 
 @datazone("SearchListings")
@@ -34,12 +40,21 @@ def search_listings(call: Call, p: dict) -> dict:
     result = search.search_listings(call.session, call.principal, p["domainIdentifier"], request)
     items, token = page(result.hits, request.offset, request.limit)
     with_forms = "FORMS" in (p.get("additionalAttributes") or [])
-    return {"items": [_listing_item(hit, with_forms) for hit in items], "nextToken": token,
+    return {"items": _listing_items(call.session, items, with_forms), "nextToken": token,
             "totalMatchCount": result.total, "aggregates": result.aggregates or None}
 
 
-def _inventory_item(hit: search.Hit, with_forms: bool) -> dict:
+def _inventory_item(hit: search.Hit, with_forms: bool, governed: dict[str, list[str]]) -> dict:
     rationale = hit.rationale or None
+    if hit.kind == "DATA_PRODUCT":
+        product, revision = hit.entity
+        return {"dataProductItem": {
+            "domainId": product.domain_id, "id": product.id, "name": revision.name,
+            "owningProjectId": product.owning_project_id, "description": revision.description,
+            "glossaryTerms": revision.glossary_terms or None, "createdAt": revision.created_at,
+            "createdBy": revision.created_by, "firstRevisionCreatedAt": product.created_at,
+            "firstRevisionCreatedBy": product.created_by,
+            "additionalAttributes": {"matchRationale": rationale} if rationale else None}}
     if hit.kind == "ASSET":
         asset, revision = hit.entity
         extra = {"formsOutput": revision.forms if with_forms else None, "matchRationale": rationale}
@@ -50,6 +65,7 @@ def _inventory_item(hit: search.Hit, with_forms: bool) -> dict:
             "createdAt": revision.created_at, "createdBy": revision.created_by,
             "firstRevisionCreatedAt": asset.created_at, "firstRevisionCreatedBy": asset.created_by,
             "glossaryTerms": revision.glossary_terms or None, "owningProjectId": asset.owning_project_id,
+            "governedGlossaryTerms": governed.get(asset.id) or None,
             "additionalAttributes": extra if any(v is not None for v in extra.values()) else None}}
     if hit.kind == "GLOSSARY":
         g = hit.entity
@@ -74,5 +90,6 @@ def search_inventory(call: Call, p: dict) -> dict:
                                      p.get("owningProjectIdentifier"), request)
     items, token = page(result.hits, request.offset, request.limit)
     with_forms = "FORMS" in (p.get("additionalAttributes") or [])
-    return {"items": [_inventory_item(hit, with_forms) for hit in items], "nextToken": token,
+    governed = kinds.governed_terms(call.session, (hit.entity_id for hit in items if hit.kind == "ASSET"))
+    return {"items": [_inventory_item(hit, with_forms, governed) for hit in items], "nextToken": token,
             "totalMatchCount": result.total}

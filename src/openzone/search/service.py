@@ -7,7 +7,7 @@ by the compiled `filters`:
 1. With searchText, the engine looks at the first POOL documents matching any query word group or
    phrase (SQLite FTS5 `MATCH text.fts5_query`, the most recently indexed first; PostgreSQL
    `@@ to_tsquery('simple', text.tsquery)` through the GIN index, in table order; both stop early),
-   scores only those (bm25 / ts_rank), and keeps the best
+   scores only those (bm25; PostgreSQL's ts_rank only those in scope and filters), and keeps the best
    CANDIDATES in scope and filters: the work per query is bounded whatever the catalog's size. A
    query with symbols the analyser drops (`100%`, `50_50`) is also looked up literally (LIKE, every
    word). A match must hold every word of a one- or two-word query, at least half the words of a
@@ -32,8 +32,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, literal, literal_column, or_, select, table, text as sql
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.util import ClauseAdapter
 
 from openzone.catalog.models import Asset, AssetRevision, Listing
+from openzone.catalog.product_models import DataProduct, DataProductRevision
 from openzone.domains import service as domains
 from openzone.glossary.models import Glossary, GlossaryTerm
 from openzone.errors import AccessDeniedError, ValidationError
@@ -69,7 +71,9 @@ class Hit:
     kind: str
     entity_id: str
     rationale: list[dict] = field(default_factory=list)
-    entity: Any = None  # the loaded entity (see _attach): Listing, (Asset, AssetRevision), Glossary, (term, glossary)
+    # the loaded entity (see _attach): Listing, (Asset, AssetRevision), (DataProduct, DataProductRevision),
+    # Glossary, (term, glossary)
+    entity: Any = None
 
 
 @dataclass
@@ -110,7 +114,7 @@ def search_inventory(session: Session, actor: User, domain_id: str, scope_name: 
     kind = scope_name  # InventorySearchScope values are kind names (search_documents.kind)
     if project_id is not None and not (actor.is_admin or projects.designation_of(session, project_id, actor)):
         raise AccessDeniedError(f"You are not a member of project {project_id}.")
-    if kind not in KINDS:  # a kind this server does not index yet (DATA_PRODUCT until products land)
+    if kind not in KINDS:  # a scope this server does not index
         return Result([], 0, [])
     scope = and_(D.c.kind == kind, D.c.domain_id == domain_id)
     if not actor.is_admin:
@@ -136,6 +140,11 @@ def _attach(session: Session, result: Result) -> Result:
             rows = session.execute(select(Asset, AssetRevision).join(AssetRevision, and_(
                 AssetRevision.asset_id == Asset.id, AssetRevision.revision == Asset.revision)).where(Asset.id.in_(ids)))
             loaded |= {(kind, a.id): (a, r) for a, r in rows}
+        elif kind == "DATA_PRODUCT":
+            rows = session.execute(select(DataProduct, DataProductRevision).join(DataProductRevision, and_(
+                DataProductRevision.data_product_id == DataProduct.id,
+                DataProductRevision.revision == DataProduct.revision)).where(DataProduct.id.in_(ids)))
+            loaded |= {(kind, p.id): (p, r) for p, r in rows}
         elif kind == "GLOSSARY":
             loaded |= {(kind, g.id): g for g in session.scalars(select(Glossary).where(Glossary.id.in_(ids)))}
         elif kind == "GLOSSARY_TERM":
@@ -195,7 +204,7 @@ def _search(session: Session, domain_id: str, kinds: list[str], scope: ColumnEle
     if sort is not None:
         refs = _sorted(session, refs, sort)
     page = refs[request.offset: request.offset + request.limit + 1]
-    aggregates = facets.count(session, domain_id, request.aggregations, D.c.id.in_(order) if order else literal(False))
+    aggregates = facets.count(session, domain_id, request.aggregations, order)
     hits = [Hit(kind, entity_id) for _, kind, entity_id in page]
     if request.rationale:
         _explain(session, kinds, query, hits)
@@ -309,8 +318,9 @@ def _engine_candidates(session: Session, where: ColumnElement[bool], query: Quer
     """Documents in scope the full-text engine matches (any group or phrase), best first, with their terms.
 
     With `pool_size`, the engine's work is bounded: it looks at the first pool_size matches (SQLite:
-    most recently indexed; PostgreSQL: table order), scores only those (bm25 / ts_rank), and the
-    scope and filters keep CANDIDATES of them. Without, every match is scored.
+    most recently indexed; PostgreSQL: table order), the scope and filters keep CANDIDATES of them,
+    best scored first (bm25 over the pool; ts_rank over what scope and filters kept). Without, every
+    match is looked at.
     """
     if session.get_bind().dialect.name == "sqlite":
         fts = index.FTS_TABLE
@@ -318,17 +328,23 @@ def _engine_candidates(session: Session, where: ColumnElement[bool], query: Quer
         pool = (select(rowid.label("doc_id"), literal_column(f"bm25({fts}, {_BM25})").label("score"))
                 .select_from(table(fts)).where(sql(f"{fts} MATCH :match").bindparams(match=fts5_query(query)))
                 .order_by(rowid.desc()).limit(pool_size).subquery("pool"))
-        order = pool.c.score.asc()
+        statement = (select(D.c.id, D.c.kind, D.c.entity_id, D.c.updated_at, *_TERMS)
+                     .join_from(pool, D, D.c.id == pool.c.doc_id).where(where)
+                     .order_by(pool.c.score.asc(), D.c.entity_id).limit(CANDIDATES))
     else:
+        # The pool reads every column the rest needs in its one heap visit per match; scope and filters
+        # then apply to the pool's rows (rewritten onto them), without a second lookup of each document,
+        # and ts_rank (the costly part) scores only the rows they keep.
         q = func.to_tsquery("simple", tsquery(query))
-        pool = (select(D.c.id.label("doc_id"), func.ts_rank(D.c.search_vector, q).label("score"))
-                .where(D.c.search_vector.op("@@")(q)).limit(pool_size).subquery("pool"))
-        order = pool.c.score.desc()
-    statement = (select(D.c.id, D.c.kind, D.c.entity_id, D.c.updated_at, *_TERMS)
-                 .join_from(pool, D, D.c.id == pool.c.doc_id).where(where).order_by(order, D.c.entity_id)
-                 .limit(CANDIDATES))
-    return [_Candidate(row.id, row.kind, row.entity_id, row.updated_at,
-                       {name: row._mapping[name] or "" for name in TERM_FIELDS}) for row in session.execute(statement)]
+        pool = select(*D.c).where(D.c.search_vector.op("@@")(q)).limit(pool_size).subquery("pool")
+        score = func.ts_rank(pool.c.search_vector, q)
+        statement = (select(pool.c.id, pool.c.kind, pool.c.entity_id, pool.c.updated_at,
+                            *(pool.c[name] for name in TERM_FIELDS))
+                     .where(ClauseAdapter(pool).traverse(where)).order_by(score.desc(), pool.c.entity_id)
+                     .limit(CANDIDATES))
+    # Rows as plain tuples (id, kind, entity id, updated, *terms): a Row's mapping view is rebuilt per access.
+    return [_Candidate(doc_id, kind, entity_id, updated_at, {name: value or "" for name, value in zip(TERM_FIELDS, terms)})
+            for doc_id, kind, entity_id, updated_at, *terms in session.execute(statement)]
 
 
 def _escape_like(word: str) -> str:
