@@ -108,7 +108,7 @@ def events_tail(follow: bool = typer.Option(False, "--follow", "-f", help="Keep 
 
 
 @search_app.command("reindex")
-def search_reindex(kind: list[str] = typer.Option(None, "--kind", help="Only these kinds (LISTING, ASSET, GLOSSARY, GLOSSARY_TERM).")) -> None:
+def search_reindex(kind: list[str] = typer.Option(None, "--kind", help="Only these kinds (LISTING, ASSET, DATA_PRODUCT, GLOSSARY, GLOSSARY_TERM).")) -> None:
     """Rebuild the search documents of listings, assets, glossaries and terms, and the full-text index (one transaction)."""
     from openzone.db.session import session_scope
     from openzone.search import index
