@@ -29,7 +29,6 @@ from openzone.catalog.product_models import DataProduct, DataProductRevision
 from openzone.catalog.system_forms import READ_ONLY_FORM_TYPES
 from openzone.config import Settings
 from openzone.db.types import utcnow
-from openzone.domains import service as domains
 from openzone.errors import ConflictError, NotFoundError, ValidationError
 from openzone.glossary import service as glossary
 from openzone.glossary.models import Glossary
@@ -197,12 +196,9 @@ def create_asset(session: Session, actor: User, domain_id: str, p: dict, setting
 
 def _visible_asset(session: Session, actor: User, domain_id: str, asset_id: str) -> Asset:
     """An asset of the caller's project inventory (others get ResourceNotFound: inventory never leaks)."""
-    domains.require_domain_user(session, actor, domain_id)
     asset = session.get(Asset, asset_id)
-    if asset is None or asset.domain_id != domain_id or not (
-            actor.is_admin or projects.designation_of(session, asset.owning_project_id, actor)):
-        raise NotFoundError(f"Asset {asset_id} not found.")
-    return asset
+    return projects.project_visible(session, actor, domain_id, asset, asset and asset.owning_project_id,
+                                    f"Asset {asset_id}")
 
 
 def _writable_asset(session: Session, actor: User, domain_id: str, asset_id: str) -> Asset:

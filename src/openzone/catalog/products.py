@@ -88,12 +88,9 @@ def create_data_product(session: Session, actor: User, domain_id: str, p: dict,
 
 def _visible_product(session: Session, actor: User, domain_id: str, product_id: str) -> DataProduct:
     """A product of the caller's project inventory (others get ResourceNotFound: inventory never leaks)."""
-    domains.require_domain_user(session, actor, domain_id)
     product = session.get(DataProduct, product_id)
-    if product is None or product.domain_id != domain_id or not (
-            actor.is_admin or projects.designation_of(session, product.owning_project_id, actor)):
-        raise NotFoundError(f"Data product {product_id} not found.")
-    return product
+    return projects.project_visible(session, actor, domain_id, product, product and product.owning_project_id,
+                                    f"Data product {product_id}")
 
 
 def get_data_product(session: Session, actor: User, domain_id: str, product_id: str,

@@ -45,6 +45,16 @@ def create_project(session: Session, actor: User, domain_id: str, name: str, des
     return project
 
 
+def project_visible(session: Session, actor: User, domain_id: str, row, project_id: str | None, what: str):
+    """`row` (an entity of a project's inventory), if the caller may see it: it is in the domain and the caller
+    is a member of its project (administrators see all). Otherwise ResourceNotFound naming `what`, so
+    inventory never leaks."""
+    domains.require_domain_user(session, actor, domain_id)
+    if row is None or row.domain_id != domain_id or not (actor.is_admin or designation_of(session, project_id, actor)):
+        raise NotFoundError(f"{what} not found.")
+    return row
+
+
 def project_unit_id(session: Session, project_id: str) -> str:
     """The domain unit a project belongs to (what metadata rules and unit owners govern it by)."""
     project = session.get(Project, project_id)

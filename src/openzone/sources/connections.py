@@ -248,12 +248,9 @@ def create_connection(session: Session, actor: User, domain_id: str, p: dict, se
 
 
 def _visible(session: Session, actor: User, domain_id: str, connection_id: str) -> Connection:
-    domains.require_domain_user(session, actor, domain_id)
     row = session.get(Connection, connection_id)
-    if row is None or row.domain_id != domain_id or not (
-            actor.is_admin or projects.designation_of(session, row.project_id, actor)):
-        raise NotFoundError(f"Connection {connection_id} not found.")
-    return row
+    return projects.project_visible(session, actor, domain_id, row, row and row.project_id,
+                                    f"Connection {connection_id}")
 
 
 def get_connection(session: Session, actor: User, domain_id: str, connection_id: str) -> Connection:

@@ -24,8 +24,7 @@ from sqlalchemy.orm import Session
 from openzone.catalog import assets as catalog_assets
 from openzone.config import Settings
 from openzone.db.types import utcnow
-from openzone.domains import service as domains
-from openzone.errors import ConflictError, NotFoundError, ValidationError
+from openzone.errors import ConflictError, ValidationError
 from openzone.identity.models import User
 from openzone.projects import service as projects
 from openzone.projects.environments import DATA_LAKE
@@ -177,12 +176,9 @@ def create_data_source(session: Session, actor: User, domain_id: str, p: dict, s
 
 def visible_data_source(session: Session, actor: User, domain_id: str, data_source_id: str) -> DataSource:
     """A data source of a project the caller is a member of (others: ResourceNotFound)."""
-    domains.require_domain_user(session, actor, domain_id)
     row = session.get(DataSource, data_source_id)
-    if row is None or row.domain_id != domain_id or not (
-            actor.is_admin or projects.designation_of(session, row.project_id, actor)):
-        raise NotFoundError(f"Data source {data_source_id} not found.")
-    return row
+    return projects.project_visible(session, actor, domain_id, row, row and row.project_id,
+                                    f"Data source {data_source_id}")
 
 
 def writable_data_source(session: Session, actor: User, domain_id: str, data_source_id: str) -> DataSource:
