@@ -22,7 +22,14 @@ def _record(session, settings, payload):
         seen.append(payload["n"])
 
 
-@task("test.explode")
+given_up: list[tuple[dict, str]] = []
+
+
+def _note_give_up(session, settings, payload, error):
+    given_up.append((payload, error))
+
+
+@task("test.explode", on_give_up=_note_give_up)
 def _explode(session, settings, payload):
     raise RuntimeError("boom")
 
@@ -57,16 +64,19 @@ def test_a_job_runs_once_and_is_done(isolated_database_url, tmp_path):
 def test_a_failing_job_is_retried_later_then_marked_failed(isolated_database_url, tmp_path):
     settings = make_settings(tmp_path, isolated_database_url)
     _clear_queue(settings)
-    [job_id] = _queue(settings, "test.explode", [{}])
+    given_up.clear()
+    [job_id] = _queue(settings, "test.explode", [{"what": "x"}])
     runner.drain(settings)
     job = _job(settings, job_id)
     assert job.status == "QUEUED" and job.attempts == 1 and job.run_after > utcnow()
     assert "boom" in job.last_error
-    for _ in range(runner.MAX_ATTEMPTS):
+    for _attempt in range(2, runner.MAX_ATTEMPTS + 1):
+        assert given_up == []  # not while it may still be retried
         with session_scope(settings.metadata_url) as session:
             session.execute(update(Job).where(Job.id == job_id).values(run_after=utcnow() - timedelta(seconds=1)))
         runner.drain(settings)
-    assert _job(settings, job_id).status == "FAILED"
+    assert _job(settings, job_id).status == "FAILED" and _job(settings, job_id).attempts == runner.MAX_ATTEMPTS
+    assert given_up == [({"what": "x"}, "boom")]  # its subject is told once, at the end
 
 
 def test_a_job_of_a_dead_worker_is_claimed_again(isolated_database_url, tmp_path):

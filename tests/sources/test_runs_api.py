@@ -262,3 +262,23 @@ def test_a_published_asset_whose_table_changed_is_published_again(server, world)
     assert republished["item"]["assetListing"]["assetRevision"] == "2"
     columns = json.loads(republished["item"]["assetListing"]["forms"])["GlueTableForm"]["columns"]
     assert [c["columnName"] for c in columns] == ["shipment_id", "carrier"]
+
+
+def test_a_run_whose_job_gave_up_ends_failed_and_frees_the_source(server, world):
+    from sqlalchemy import update
+
+    from openzone.sources import tasks
+    from openzone.sources.models import DataSourceRun
+
+    source = lake_source(world, "given up")
+    run = run_to_end(world, source["id"])
+    with session_scope(server.settings.metadata_url) as session:  # as if its worker died over and over mid-run
+        session.execute(update(DataSourceRun).where(DataSourceRun.id == run["id"]).values(status="RUNNING"))
+    with session_scope(server.settings.metadata_url) as session:
+        tasks._give_up(session, server.settings, {"run_id": run["id"]}, "database went away")
+    dz = world.producer.dz
+    failed = dz.get_data_source_run(domainIdentifier=world.domain_id, identifier=run["id"])
+    assert failed["status"] == "FAILED" and failed["errorMessage"]["errorType"] == "INTERNAL_SERVER_EXCEPTION"
+    assert "database went away" not in failed["errorMessage"]["errorDetail"]  # internals stay in the log
+    assert dz.get_data_source(domainIdentifier=world.domain_id, identifier=source["id"])["lastRunStatus"] == "FAILED"
+    assert run_to_end(world, source["id"])["status"] == "SUCCESS"  # a new run is not refused as concurrent

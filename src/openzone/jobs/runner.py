@@ -12,7 +12,7 @@ from openzone.config import Settings
 from openzone.db.session import get_engine, session_scope
 from openzone.db.types import utcnow
 from openzone.jobs.models import Job
-from openzone.jobs.queue import TASKS, wakeup
+from openzone.jobs.queue import GIVE_UP, TASKS, wakeup
 
 log = logging.getLogger("openzone.jobs")
 MAX_ATTEMPTS = 5
@@ -60,7 +60,17 @@ def run_one(settings: Settings, worker_id: str) -> bool:
             session.execute(update(Job).where(Job.id == job_id).values(
                 status="QUEUED" if retry else "FAILED", last_error=str(error)[:2000],
                 run_after=utcnow() + timedelta(seconds=2 ** attempts)))
+        if not retry and kind in GIVE_UP:
+            _give_up(settings, kind, payload, str(error))
     return True
+
+
+def _give_up(settings: Settings, kind: str, payload: dict, error: str) -> None:
+    try:
+        with session_scope(settings.metadata_url) as session:
+            GIVE_UP[kind](session, settings, payload, error)
+    except Exception:  # the job is FAILED either way; this only makes its subject say so
+        log.exception("recording that a %s job gave up failed too", kind)
 
 
 def drain(settings: Settings, worker_id: str = "inline") -> int:

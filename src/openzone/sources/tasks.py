@@ -94,7 +94,17 @@ def build_source(session: Session, settings: Settings,
     return spec, mapping.SourceContext(kind, data_source.id, account, spec.region or region, locator, storage)
 
 
-@task(runs.TASK)
+def _give_up(session: Session, settings: Settings, payload: dict, error: str) -> None:
+    """The run's job failed its last attempt (e.g. the database kept refusing the outcome): the run FAILED."""
+    run = session.get(DataSourceRun, payload["run_id"])
+    if run is None or run.status in runs.FINISHED:
+        return
+    finish(session, session.get(DataSource, run.data_source_id), run, {
+        "errorType": "INTERNAL_SERVER_EXCEPTION",
+        "errorDetail": "The run could not be completed after several attempts; the server log has the details."})
+
+
+@task(runs.TASK, on_give_up=_give_up)
 def execute_run(session: Session, settings: Settings, payload: dict) -> None:
     """REQUESTED -> RUNNING -> SUCCESS | PARTIALLY_SUCCEEDED | FAILED; a re-delivered job resumes the run."""
     run = session.get(DataSourceRun, payload["run_id"])
