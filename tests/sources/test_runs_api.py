@@ -79,7 +79,9 @@ def test_a_lake_source_imports_its_tables_as_glue_assets(server, world):
     assert [c["columnName"] for c in glue["columns"]] == ["order_id", "cust_nm", "amount"]
     assert glue["sourceClassification"] == "iceberg" and glue["databaseName"] == world.db
     validate_content("GlueTableForm", system_form_model("GlueTableFormType"), forms["GlueTableForm"]["content"])
-    reference = json.loads(forms["DataSourceReferenceForm"]["content"])
+    assert "DataSourceReferenceForm" not in forms  # the system's form: read-only, as in DataZone
+    read_only = {f["formName"]: f for f in asset["readOnlyFormsOutput"]}
+    reference = json.loads(read_only["DataSourceReferenceForm"]["content"])
     assert reference == {"dataSourceIdentifier": source["id"], "dataSourceRunId": run["id"]}
     got = dz.get_data_source(domainIdentifier=world.domain_id, identifier=source["id"])
     assert got["lastRunStatus"] == "SUCCESS" and got["lastRunAssetCount"] == 2 and got["status"] == "READY"
@@ -131,7 +133,9 @@ def test_publish_on_import_and_business_names(world):
     asset_id = activities(world, run["id"])["store_sls"]["dataAssetId"]
     asset = dz.get_asset(domainIdentifier=world.domain_id, identifier=asset_id)
     assert asset["listing"]["listingStatus"] == "ACTIVE"
-    suggestions = json.loads(asset["readOnlyFormsOutput"][0]["content"])["suggestions"]
+    read_only = {f["formName"]: f for f in asset["readOnlyFormsOutput"]}
+    assert "DataSourceReferenceForm" in read_only
+    suggestions = json.loads(read_only["SuggestionForm"]["content"])["suggestions"]
     assert any(s["predictionTarget"] == "ss_qty_sld" for s in suggestions)
     found = wait_until(lambda: world.consumer.dz.search_listings(domainIdentifier=world.domain_id,
                                                                  searchText="store_sls")["items"])

@@ -6,6 +6,7 @@ from sqlalchemy.orm import object_session
 
 from openzone.catalog import assets, product_routes, products, service
 from openzone.catalog.models import Asset, AssetRevision, Listing, ListingRevision
+from openzone.catalog.system_forms import is_read_only_form
 from openzone.enrichment import predictions
 from openzone.glossary import service as glossary
 from openzone.governance import governed_terms
@@ -14,15 +15,21 @@ from openzone.wire.registry import Call, datazone
 
 
 def _asset(asset: Asset, revision: AssetRevision, listing: Listing | None) -> dict:
+    """The asset as DataZone renders it; forms the system fills (data source reference, provenance,
+    suggestions) go to readOnlyFormsOutput, as in DataZone."""
+    session = object_session(asset)
+    read_only = [f for f in revision.forms if is_read_only_form(f)]
+    read_only += predictions.read_only_forms(session, asset.id, revision.revision) or []
     return {
         "id": asset.id, "name": revision.name, "typeIdentifier": asset.type_identifier,
         "typeRevision": asset.type_revision, "externalIdentifier": asset.external_identifier,
         "revision": str(revision.revision), "description": revision.description, "createdAt": revision.created_at,
         "createdBy": revision.created_by, "firstRevisionCreatedAt": asset.created_at,
         "firstRevisionCreatedBy": asset.created_by, "glossaryTerms": revision.glossary_terms or None,
-        "owningProjectId": asset.owning_project_id, "domainId": asset.domain_id, "formsOutput": revision.forms,
+        "owningProjectId": asset.owning_project_id, "domainId": asset.domain_id,
+        "formsOutput": [f for f in revision.forms if not is_read_only_form(f)], "readOnlyFormsOutput": read_only or None,
         "listing": {"listingId": listing.id, "listingStatus": listing.status} if listing else None,
-        "governedGlossaryTerms": governed_terms.terms_of(object_session(asset), asset.id) or None,
+        "governedGlossaryTerms": governed_terms.terms_of(session, asset.id) or None,
     }
 
 
@@ -30,9 +37,7 @@ def _with_predictions(call: Call, p: dict, asset: Asset, revision: AssetRevision
     """A new revision's output, after business-name generation ran on it (when enabled)."""
     configuration = predictions.on_new_revision(call.session, call.principal, asset, revision,
                                                 p.get("predictionConfiguration"), call.settings)
-    return _asset(asset, revision, listing) | {
-        "predictionConfiguration": configuration,
-        "readOnlyFormsOutput": predictions.read_only_forms(call.session, asset.id, revision.revision)}
+    return _asset(asset, revision, listing) | {"predictionConfiguration": configuration}
 
 
 @datazone("CreateAsset")
@@ -45,8 +50,7 @@ def create_asset(call: Call, p: dict) -> dict:
 def get_asset(call: Call, p: dict) -> dict:
     asset, revision, listing = service.get_asset(call.session, call.principal, p["domainIdentifier"],
                                                  p["identifier"], p.get("revision"))
-    return _asset(asset, revision, listing) | {
-        "readOnlyFormsOutput": predictions.read_only_forms(call.session, asset.id, revision.revision)}
+    return _asset(asset, revision, listing)
 
 
 @datazone("CreateAssetRevision")

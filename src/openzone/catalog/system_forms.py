@@ -243,6 +243,11 @@ structure Prediction {
 READ_ONLY_FORM_TYPES = frozenset({"DataSourceReferenceFormType", "SuggestionFormType", "DataProvenanceFormType"})
 
 
+def is_read_only_form(form: dict) -> bool:
+    """Whether a formsOutput entry is of a form type only the system fills (shown in readOnlyFormsOutput)."""
+    return form.get("typeName", "").removeprefix(NAMESPACE + ".") in READ_ONLY_FORM_TYPES
+
+
 def form_name(type_name: str) -> str:
     """DataZone's form name for a system form type: `amazon.datazone.GlueTableFormType` -> `GlueTableForm`."""
     return type_name.removeprefix(NAMESPACE + ".").removesuffix("Type")

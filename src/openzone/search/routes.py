@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 from openzone.catalog import product_routes
+from openzone.catalog.system_forms import is_read_only_form
 from openzone.glossary.models import GlossaryTerm
 from openzone.search import kinds, service as search
 from openzone.wire.pagination import decode_token, page
@@ -57,7 +58,10 @@ def _inventory_item(hit: search.Hit, with_forms: bool, governed: dict[str, list[
             "additionalAttributes": {"matchRationale": rationale} if rationale else None}}
     if hit.kind == "ASSET":
         asset, revision = hit.entity
-        extra = {"formsOutput": revision.forms if with_forms else None, "matchRationale": rationale}
+        forms = revision.forms if with_forms else []
+        extra = {"formsOutput": [f for f in forms if not is_read_only_form(f)] or None,
+                 "readOnlyFormsOutput": [f for f in forms if is_read_only_form(f)] or None,
+                 "matchRationale": rationale}
         return {"assetItem": {
             "domainId": asset.domain_id, "identifier": asset.id, "name": revision.name,
             "typeIdentifier": asset.type_identifier, "typeRevision": asset.type_revision,
