@@ -1,6 +1,6 @@
 """Domains: created by admins, visible to their users; user profiles admit users to a domain."""
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from openzone.domains.models import Domain, DomainUnit, UserProfile
@@ -38,10 +38,13 @@ def is_domain_user(session: Session, domain_id: str, user: User) -> bool:
 
 def get_domain(session: Session, actor: User, domain_id: str) -> Domain:
     """A domain the caller belongs to (admins see all); others get ResourceNotFound, never a hint."""
-    domain = session.get(Domain, domain_id)
-    if domain is None or not (actor.is_admin or is_domain_user(session, domain_id, actor)):
+    # One query for the domain and the caller's profile in it: every API call begins here.
+    row = session.execute(select(Domain, UserProfile.user_id).outerjoin(
+        UserProfile, and_(UserProfile.domain_id == Domain.id, UserProfile.user_id == actor.id))
+        .where(Domain.id == domain_id)).first()
+    if row is None or not (actor.is_admin or row.user_id is not None):
         raise NotFoundError(f"Domain {domain_id} not found.")
-    return domain
+    return row.Domain
 
 
 def list_domains(session: Session, actor: User, status: str | None, offset: int, limit: int) -> list[Domain]:
