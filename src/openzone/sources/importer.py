@@ -33,6 +33,8 @@ from openzone.events.models import OutboxEvent
 from openzone.events.outbox import Entity, event_row
 from openzone.identity.models import User
 from openzone.jobs.models import Job
+from openzone.search import index as search_index
+from openzone.search.kinds import KINDS as SEARCH_KINDS
 from openzone.sources import mapping, runs
 from openzone.sources.runs import ERROR_TYPES
 from openzone.sources.connectors.base import TableInfo
@@ -195,6 +197,8 @@ class Importer:
                 unchanged.append((table, link))
         new_revisions = self._create(created, now) + self._update(changed, now)
         outcome = self._after_revisions(new_revisions)
+        # The assets were written around the ORM, which the search index's flush listener does not see.
+        search_index.refresh(session, SEARCH_KINDS["ASSET"], [asset_id for asset_id, _, _ in new_revisions])
         for table, asset_id, status in ([(t, a, runs.CREATED) for t, a in zip(created, self._created_ids)]
                                         + [(t, link.asset_id, runs.UPDATED) for t, link in changed]):
             error = outcome.get(asset_id)
