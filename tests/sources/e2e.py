@@ -59,7 +59,9 @@ def activities(world, run_id) -> dict[str, dict]:
 
 
 def forms_of(asset) -> dict[str, dict]:
-    return {f["formName"]: json.loads(f["content"]) for f in asset["formsOutput"]}
+    """Every form of the asset, the ones users fill (formsOutput) and the system's (readOnlyFormsOutput)."""
+    forms = asset["formsOutput"] + asset.get("readOnlyFormsOutput", [])
+    return {f["formName"]: json.loads(f["content"]) for f in forms}
 
 
 def searched_assets(world, text) -> dict[str, dict]:
