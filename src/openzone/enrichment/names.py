@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from openzone.enrichment.abbreviations import (
     ABBREVIATIONS,
@@ -294,12 +295,32 @@ def business_name(technical: str, context: Sequence[str] = ()) -> str:
     """Return the business name of a technical identifier; `context` holds table names that may explain a prefix."""
     if not technical:
         return ""
+    return _cached_name(technical, prefix_table(technical, context))
+
+
+def prefix_table(technical: str, context: Sequence[str]) -> str | None:
+    """The first table of `context` whose name the identifier's first token abbreviates (ss_ in store_sales)."""
+    first = _first_of_several(technical)
+    return next((t for t in context if first is not None and _is_table_prefix(first, _words_of(t))), None)
+
+
+# The search index names every column of every table it indexes, with its table as context: the same column
+# names recur across tables, so the pieces are cached (immutable results only).
+@lru_cache(maxsize=65536)
+def _first_of_several(technical: str) -> str | None:
+    """The identifier's first token, when it has two or more (only those can start with a table prefix)."""
     tokens = _tokens(technical)[0]
-    for table in context:
-        words = _table_words(table)
-        if len(tokens) >= 2 and _is_table_prefix(tokens[0], words):
-            return _name(technical, words)[0]
-    return _name(technical, None)[0]
+    return tokens[0] if len(tokens) >= 2 else None
+
+
+@lru_cache(maxsize=16384)
+def _words_of(table: str) -> tuple[str, ...]:
+    return tuple(_table_words(table))
+
+
+@lru_cache(maxsize=65536)
+def _cached_name(technical: str, table: str | None) -> str:
+    return _name(technical, list(_words_of(table)) if table is not None else None)[0]
 
 
 def _shared_prefix(table: str, columns: Sequence[str]) -> str | None:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from openzone.enrichment.abbreviations import ABBREVIATIONS, MINOR_WORDS, PHRASES
-from openzone.enrichment.names import business_name, split_identifier
+from openzone.enrichment.names import business_name, prefix_table, split_identifier
 
 MAX_GROUPS = 64  # a query longer than this is cut: it bounds the engine query and keeps coverage steps visible
 MAX_TOKEN = 64  # longer "words" are noise (hashes, pasted blobs) and PostgreSQL refuses words over 2047 bytes
@@ -113,15 +113,15 @@ def _phrase_expansions(tokens: Sequence[str]) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=16384)
-def _index_terms(text: str, context: tuple[str, ...]) -> tuple[str, ...]:
+@lru_cache(maxsize=65536)
+def _index_terms(text: str, table: str | None) -> tuple[str, ...]:
     tokens = identifier_tokens(text)
     extras: list[str] = []
     skip_first = False
-    if context and tokens and not any(ch.isspace() for ch in text.strip()):
+    if table and tokens and not any(ch.isspace() for ch in text.strip()):
         # An identifier whose prefix names its table (ss_ in store_sales): the generator expands the
         # prefix from the table name; the dictionary reading (ss = "safety stock") would be noise.
-        named = business_name(text, context)
+        named = business_name(text, (table,))
         if named != business_name(text):
             extras += [stem(w) for w in identifier_tokens(named)]
             skip_first = True
@@ -141,7 +141,10 @@ def _index_terms(text: str, context: tuple[str, ...]) -> tuple[str, ...]:
 
 def index_terms(text: str, context: Sequence[str] = ()) -> list[str]:
     """Terms to index for a field: its tokens in order, then stems and abbreviation expansions."""
-    return list(_index_terms(text or "", tuple(context)))
+    # Cached by the one table whose prefix the identifier carries, if any, not by the whole context: column
+    # names recur across tables, and most carry no table prefix.
+    text = text or ""
+    return list(_index_terms(text, prefix_table(text, context) if context else None))
 
 
 def _reverse_abbreviations() -> dict[str, tuple[str, ...]]:
