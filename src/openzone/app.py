@@ -1,4 +1,4 @@
-"""create_app(settings): the ASGI application serving DataZone's API, Athena's API and /health."""
+"""create_app(settings): the ASGI application serving DataZone's API, Athena's API, the portal and /health."""
 
 import logging
 from contextlib import asynccontextmanager
@@ -12,6 +12,7 @@ from openzone.config import Settings
 from openzone.events import outbox
 from openzone.identity.service import lookup_credential
 from openzone.jobs.runner import Worker
+from openzone.portal.routes import portal_routes
 from openzone.query import service as query_service
 from openzone.sources.scheduler import Scheduler
 from openzone.wire.asgi import athena_endpoint, datazone_endpoint
@@ -73,4 +74,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     app.router.routes.append(Route("/v2/{path:path}", datazone_endpoint, methods=methods))
     app.router.routes.append(Route("/", athena_endpoint, methods=["POST"]))
+    app.router.routes.extend(portal_routes())
     return app

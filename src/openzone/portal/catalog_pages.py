@@ -1,0 +1,121 @@
+"""Home, the catalog search, a listing, and an asset with its schema, forms, revisions and predictions."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.responses import Response
+
+from openzone.portal.web import Page, redirect
+
+PAGE_SIZE = 20
+FACETS = (("amazonmetadata.typeName", "Asset type"), ("owningProjectId", "Owning project"),
+          ("__DataZoneGlossaryTerms", "Glossary terms"))
+SORTS = {"relevance": None, "name": {"attribute": "name", "order": "ASCENDING"},
+         "updated": {"attribute": "updatedAt", "order": "DESCENDING"}}
+
+
+def home(page: Page) -> Response:
+    domains = page.call("ListDomains", maxResults=25).get("items", [])
+    if len(domains) == 1:
+        return redirect(f"/d/{domains[0]['id']}")
+    return page.render("home.html", domains=domains)
+
+
+def domain_home(page: Page) -> Response:
+    domain_id = page.request.path_params["domain"]
+    domain = page.call("GetDomain", identifier=domain_id)
+    projects = page.call("ListProjects", domainIdentifier=domain_id, maxResults=50).get("items", [])
+    mine = {p["id"] for p in projects}
+    pending = page.call("ListSubscriptionRequests", domainIdentifier=domain_id, status="PENDING",
+                        maxResults=50).get("items", [])
+    recent = page.call("SearchListings", domainIdentifier=domain_id, maxResults=10,
+                       sort={"attribute": "updatedAt", "order": "DESCENDING"}).get("items", [])
+    return page.render("domain.html", domain_id=domain_id, domain=domain, projects=projects, recent=recent,
+                       to_review=[r for r in pending if r.get("subscribedListings") and
+                                  r["subscribedListings"][0].get("ownerProjectId") in mine
+                                  and r["subscribedPrincipals"][0]["project"]["id"] not in mine],
+                       waiting=[r for r in pending if r["subscribedPrincipals"][0]["project"]["id"] in mine])
+
+
+def _filters(params) -> dict | None:
+    clauses = [{"filter": {"attribute": attribute, "value": params[key]}}
+               for key, attribute in (("type", "amazonmetadata.typeName"), ("project", "owningProjectId"),
+                                      ("term", "__DataZoneGlossaryTerms")) if params.get(key)]
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"and": clauses}
+
+
+def search(page: Page) -> Response:
+    domain_id, params = page.request.path_params["domain"], page.request.query_params
+    text = params.get("q", "").strip()
+    number = max(1, int(params["page"])) if params.get("page", "").isdigit() else 1
+    sort_key = params.get("sort") if params.get("sort") in SORTS else "relevance"
+    result = page.call("SearchListings", domainIdentifier=domain_id, searchText=text or None,
+                       filters=_filters(params), sort=SORTS[sort_key], maxResults=PAGE_SIZE,
+                       nextToken=str((number - 1) * PAGE_SIZE) if number > 1 else None,
+                       aggregations=[{"attribute": a} for a, _ in FACETS])
+    facets = {a["attribute"]: a for a in result.get("aggregates") or []}
+    total = result.get("totalMatchCount", 0)
+    return page.render("search.html", domain_id=domain_id, text=text, words=text.split(),
+                       items=result.get("items", []), total=total, number=number, sort=sort_key,
+                       pages=max(1, -(-total // PAGE_SIZE)), facets=[(facets.get(a), label, key) for (a, label), key
+                                                                     in zip(FACETS, ("type", "project", "term"))],
+                       params=dict(params), has_next=bool(result.get("nextToken")))
+
+
+def _columns(forms: dict) -> list[dict]:
+    """The schema's columns with their business names, descriptions and terms."""
+    table = forms.get("GlueTableForm") or forms.get("RedshiftTableForm") or forms.get("GlueViewForm") or \
+        forms.get("RedshiftViewForm") or {}
+    business = {c["columnIdentifier"]: c for c in
+                (forms.get("ColumnBusinessMetadataForm") or {}).get("columnsBusinessMetadata") or []}
+    return [{"name": c.get("columnName") or c.get("name"), "type": c.get("dataType"),
+             **{k: business.get(c.get("columnName") or c.get("name"), {}).get(k)
+                for k in ("description", "glossaryTerms")},
+             "business_name": business.get(c.get("columnName") or c.get("name"), {}).get("name")}
+            for c in table.get("columns") or []]
+
+
+def listing(page: Page) -> Response:
+    domain_id, listing_id = page.request.path_params["domain"], page.request.path_params["listing"]
+    found = page.call("GetListing", domainIdentifier=domain_id, identifier=listing_id)
+    item = found["item"].get("assetListing") or found["item"].get("dataProductListing")
+    forms = json.loads(item.get("forms") or "{}")
+    projects = page.call("ListProjects", domainIdentifier=domain_id, maxResults=50).get("items", [])
+    subscribers = [p for p in projects if p["id"] != item.get("owningProjectId")]
+    return page.render("listing.html", domain_id=domain_id, listing=found, item=item, forms=forms,
+                       columns=_columns(forms), projects=subscribers, reason=page.form.get("reason", ""),
+                       form_error=page.form.get("error"))
+
+
+def asset(page: Page) -> Response:
+    domain_id, asset_id = page.request.path_params["domain"], page.request.path_params["asset"]
+    found = page.call("GetAsset", domainIdentifier=domain_id, identifier=asset_id)
+    forms = {f["formName"]: json.loads(f.get("content") or "{}") for f in found.get("formsOutput") or []}
+    read_only = {f["formName"]: json.loads(f.get("content") or "{}") for f in found.get("readOnlyFormsOutput") or []}
+    revisions = page.call("ListAssetRevisions", domainIdentifier=domain_id, identifier=asset_id,
+                          maxResults=25).get("items", [])
+    listing_id = (found.get("listing") or {}).get("listingId")
+    subscribers = page.call("ListSubscriptions", domainIdentifier=domain_id, subscribedListingId=listing_id,
+                            status="APPROVED", maxResults=50).get("items", []) if listing_id else []
+    return page.render("asset.html", domain_id=domain_id, asset=found, forms=forms, read_only=read_only,
+                       columns=_columns({**forms, **read_only}), revisions=revisions, subscribers=subscribers,
+                       predictions=read_only.get("SuggestionForm"))
+
+
+def publish(page: Page) -> Response:
+    domain_id, asset_id = page.request.path_params["domain"], page.request.path_params["asset"]
+    action = "UNPUBLISH" if page.form.get("action") == "UNPUBLISH" else "PUBLISH"
+    page.call("CreateListingChangeSet", domainIdentifier=domain_id, entityIdentifier=asset_id,
+              entityType="ASSET", action=action)
+    return redirect(f"/d/{domain_id}/assets/{asset_id}", notice="published" if action == "PUBLISH" else "unpublished")
+
+
+def decide_predictions(page: Page) -> Response:
+    domain_id, asset_id = page.request.path_params["domain"], page.request.path_params["asset"]
+    operation = "AcceptPredictions" if page.form.get("decision") == "accept" else "RejectPredictions"
+    page.call(operation, domainIdentifier=domain_id, identifier=asset_id)
+    return redirect(f"/d/{domain_id}/assets/{asset_id}",
+                    notice="predictions accepted" if operation == "AcceptPredictions" else "predictions rejected")

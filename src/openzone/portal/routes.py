@@ -1,0 +1,38 @@
+"""The portal's URL map, mounted at /portal by the app."""
+
+from starlette.responses import RedirectResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from pathlib import Path
+
+from openzone.portal import auth_pages, catalog_pages, sharing_pages
+from openzone.portal.web import PREFIX, action, page
+
+D = "/d/{domain}"
+
+
+def portal_routes() -> list:
+    """Routes of every page, plus the root redirect and static files."""
+    pages = [
+        Route("/login", auth_pages.login_page, methods=["GET"]),
+        Route("/login", auth_pages.login, methods=["POST"]),
+        Route("/logout", auth_pages.logout, methods=["POST"]),
+        Route("/", page(catalog_pages.home), methods=["GET"]),
+        Route(D, page(catalog_pages.domain_home), methods=["GET"]),
+        Route(D + "/catalog", page(catalog_pages.search), methods=["GET"]),
+        Route(D + "/listings/{listing}", page(catalog_pages.listing), methods=["GET"]),
+        Route(D + "/listings/{listing}/request", action(sharing_pages.request_access), methods=["POST"]),
+        Route(D + "/assets/{asset}", page(catalog_pages.asset), methods=["GET"]),
+        Route(D + "/assets/{asset}/publish", action(catalog_pages.publish), methods=["POST"]),
+        Route(D + "/assets/{asset}/predictions", action(catalog_pages.decide_predictions), methods=["POST"]),
+        Route(D + "/inbox", page(sharing_pages.inbox), methods=["GET"]),
+        Route(D + "/requested", page(sharing_pages.requested), methods=["GET"]),
+        Route(D + "/requests/{request}", page(sharing_pages.request_detail), methods=["GET"]),
+        Route(D + "/requests/{request}/decision", action(sharing_pages.decide), methods=["POST"]),
+        Route(D + "/subscriptions/{subscription}/revoke", action(sharing_pages.revoke), methods=["POST"]),
+        Route(D + "/subscriptions/{subscription}/cancel", action(sharing_pages.unsubscribe), methods=["POST"]),
+        Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="portal-static"),
+    ]
+    return [Mount(PREFIX, routes=pages),
+            Route("/", lambda request: RedirectResponse(PREFIX + "/", status_code=307), methods=["GET"])]
