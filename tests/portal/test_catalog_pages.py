@@ -35,6 +35,7 @@ def test_search_highlights_matches_and_offers_facets(pw, consumer):
     assert "1 result for “orders”" in page.text
     assert "Customer <mark>orders</mark>" in page.text
     assert "GlueTableAssetType" in page.text and "Asset type" in page.text
+    assert "· project Sales" in page.text  # the owning project by name, though the consumer is not a member
     filtered = consumer.get(f"/portal/d/{pw.world.domain_id}/catalog",
                             params={"q": "orders", "type": "NoSuchType"})
     assert "0 results" in filtered.text and "Nothing matches" in filtered.text

@@ -58,7 +58,10 @@ def search(page: Page) -> Response:
                        aggregations=[{"attribute": a} for a, _ in FACETS])
     facets = {a["attribute"]: a for a in result.get("aggregates") or []}
     total = result.get("totalMatchCount", 0)
-    return page.render("search.html", domain_id=domain_id, text=text, words=text.split(),
+    # The owning-project facet names every project on the page, even those the caller is not a member of.
+    project_names = {v["value"]: v.get("displayValue") or v["value"]
+                     for v in (facets.get("owningProjectId") or {}).get("items", [])}
+    return page.render("search.html", domain_id=domain_id, text=text, words=text.split(), project_names=project_names,
                        items=result.get("items", []), total=total, number=number, sort=sort_key,
                        pages=max(1, -(-total // PAGE_SIZE)), facets=[(facets.get(a), label, key) for (a, label), key
                                                                      in zip(FACETS, ("type", "project", "term"))],
