@@ -9,8 +9,8 @@ from openzone.wire.dispatch import Gateway, execute
 from openzone.wire.model import operation
 
 
-def call(gateway: Gateway, session: Session, user: User, name: str, **params) -> dict:
-    """The rendered response of DataZone operation `name`; raises the API's OpenzoneErrors."""
+def call(gateway: Gateway, session: Session, user: User, operation_name: str, /, **params) -> dict:
+    """The rendered response of a DataZone operation; raises the API's OpenzoneErrors."""
     params = {k: v for k, v in params.items() if v is not None}
-    _, body = execute(gateway, session, user, "datazone", operation("datazone", name), params, str(uuid.uuid4()))
+    _, body = execute(gateway, session, user, "datazone", operation("datazone", operation_name), params, str(uuid.uuid4()))
     return body or {}

@@ -6,7 +6,7 @@ from starlette.staticfiles import StaticFiles
 
 from pathlib import Path
 
-from openzone.portal import auth_pages, catalog_pages, sharing_pages
+from openzone.portal import auth_pages, catalog_pages, project_pages, sharing_pages
 from openzone.portal.web import PREFIX, action, page
 
 D = "/d/{domain}"
@@ -26,6 +26,12 @@ def portal_routes() -> list:
         Route(D + "/assets/{asset}", page(catalog_pages.asset), methods=["GET"]),
         Route(D + "/assets/{asset}/publish", action(catalog_pages.publish), methods=["POST"]),
         Route(D + "/assets/{asset}/predictions", action(catalog_pages.decide_predictions), methods=["POST"]),
+        Route(D + "/projects", page(project_pages.projects), methods=["GET"]),
+        Route(D + "/projects", action(project_pages.create_project), methods=["POST"]),
+        Route(D + "/projects/{project}", page(project_pages.project), methods=["GET"]),
+        Route(D + "/projects/{project}/members", action(project_pages.set_member), methods=["POST"]),
+        Route(D + "/projects/{project}/members/remove", action(project_pages.remove_member), methods=["POST"]),
+        Route(D + "/projects/{project}/environments", action(project_pages.create_environment), methods=["POST"]),
         Route(D + "/inbox", page(sharing_pages.inbox), methods=["GET"]),
         Route(D + "/requested", page(sharing_pages.requested), methods=["GET"]),
         Route(D + "/requests/{request}", page(sharing_pages.request_detail), methods=["GET"]),

@@ -74,7 +74,7 @@ class Page:
     web_session: PortalSession
     form: dict = field(default_factory=dict)
 
-    def call(self, operation: str, **params) -> dict:
+    def call(self, operation: str, /, **params) -> dict:
         """Run a DataZone operation as this user."""
         return api.call(self.request.app.state.gateway, self.session, self.user, operation, **params)
 
@@ -113,6 +113,12 @@ def _serve(request: Request, form: dict | None, handler: Handler) -> Response:
         except OpenzoneError as error:
             session.rollback()
             return error_page(request, error.status, error.message, _next_step(error.status), user, web_session)
+        except Exception:
+            log.exception("portal page %s failed", request.url.path)
+            session.rollback()
+            return error_page(request, 500, "openzone could not show this page because of an internal error.",
+                              "Try again; if it keeps failing, the operator finds the cause in the server log.",
+                              user, web_session)
 
 
 def _next_step(status: int) -> str:
