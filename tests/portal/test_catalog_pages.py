@@ -81,3 +81,19 @@ def test_a_stranger_to_the_domain_is_refused(server, pw):
     client = sign_in(server, stranger.name)
     page = client.get(f"/portal/d/{pw.world.domain_id}/catalog")
     assert page.status_code in (403, 404) and "Customer orders" not in page.text
+
+
+def test_search_pages_through_results(pw, consumer):
+    from scenario import glue_asset
+    world = pw.world
+    for number in range(21):
+        asset = glue_asset(world.producer, world, "customer_orders", f"Paging item {number:02d}")
+        world.producer.dz.create_listing_change_set(domainIdentifier=world.domain_id, entityIdentifier=asset["id"],
+                                                    entityType="ASSET", action="PUBLISH")
+    url = f"/portal/d/{world.domain_id}/catalog"
+    first = consumer.get(url, params={"q": "paging", "sort": "name"}).text
+    assert "21 results" in first and "Page 1 of 2" in first and "<mark>Paging</mark> item 19" in first
+    assert "item 20" not in first and ">Next</a>" in first
+    second = consumer.get(url, params={"q": "paging", "sort": "name", "page": 2}).text
+    assert "Page 2 of 2" in second and "<mark>Paging</mark> item 20" in second and "item 00" not in second
+    assert ">Previous</a>" in second and ">Next</a>" not in second

@@ -9,8 +9,9 @@ from openzone.wire.dispatch import Gateway, execute
 from openzone.wire.model import operation
 
 
-def call(gateway: Gateway, session: Session, user: User, operation_name: str, /, **params) -> dict:
-    """The rendered response of a DataZone operation; raises the API's OpenzoneErrors."""
+def call(gateway: Gateway, session: Session, user: User, operation_name: str, /, service: str = "datazone",
+         **params) -> dict:
+    """The rendered response of a DataZone (or Athena) operation; raises the API's OpenzoneErrors."""
     params = {k: v for k, v in params.items() if v is not None}
-    _, body = execute(gateway, session, user, "datazone", operation("datazone", operation_name), params, str(uuid.uuid4()))
+    _, body = execute(gateway, session, user, service, operation(service, operation_name), params, str(uuid.uuid4()))
     return body or {}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import quote, urlencode
 
 from starlette.responses import Response
 
-from openzone.portal.web import Page, redirect
+from openzone.portal.web import PREFIX, Page, redirect
+from openzone.wire.pagination import encode_token
 
 PAGE_SIZE = 20
 FACETS = (("amazonmetadata.typeName", "Asset type"), ("owningProjectId", "Owning project"),
@@ -54,14 +56,20 @@ def search(page: Page) -> Response:
     sort_key = params.get("sort") if params.get("sort") in SORTS else "relevance"
     result = page.call("SearchListings", domainIdentifier=domain_id, searchText=text or None,
                        filters=_filters(params), sort=SORTS[sort_key], maxResults=PAGE_SIZE,
-                       nextToken=str((number - 1) * PAGE_SIZE) if number > 1 else None,
+                       nextToken=encode_token((number - 1) * PAGE_SIZE) if number > 1 else None,
                        aggregations=[{"attribute": a} for a, _ in FACETS])
     facets = {a["attribute"]: a for a in result.get("aggregates") or []}
     total = result.get("totalMatchCount", 0)
     # The owning-project facet names every project on the page, even those the caller is not a member of.
     project_names = {v["value"]: v.get("displayValue") or v["value"]
                      for v in (facets.get("owningProjectId") or {}).get("items", [])}
-    return page.render("search.html", domain_id=domain_id, text=text, words=text.split(), project_names=project_names,
+
+    def link(changes: dict) -> str:
+        """This search with some parameters changed (an empty value removes one); back to page 1 unless given."""
+        query = {k: v for k, v in {**dict(params), "page": "", **changes}.items() if v}
+        return f"{PREFIX}/d/{quote(domain_id, safe='')}/catalog?{urlencode(sorted(query.items()))}"
+
+    return page.render("search.html", domain_id=domain_id, link=link, text=text, words=text.split(), project_names=project_names,
                        items=result.get("items", []), total=total, number=number, sort=sort_key,
                        pages=max(1, -(-total // PAGE_SIZE)), facets=[(facets.get(a), label, key) for (a, label), key
                                                                      in zip(FACETS, ("type", "project", "term"))],

@@ -6,7 +6,7 @@ from starlette.staticfiles import StaticFiles
 
 from pathlib import Path
 
-from openzone.portal import auth_pages, catalog_pages, project_pages, sharing_pages
+from openzone.portal import auth_pages, catalog_pages, project_pages, query_pages, sharing_pages
 from openzone.portal.web import PREFIX, action, page
 
 D = "/d/{domain}"
@@ -32,6 +32,13 @@ def portal_routes() -> list:
         Route(D + "/projects/{project}/members", action(project_pages.set_member), methods=["POST"]),
         Route(D + "/projects/{project}/members/remove", action(project_pages.remove_member), methods=["POST"]),
         Route(D + "/projects/{project}/environments", action(project_pages.create_environment), methods=["POST"]),
+        Route(D + "/query", page(query_pages.editor), methods=["GET"]),
+        Route(D + "/query", action(query_pages.run), methods=["POST"]),
+        Route(D + "/query/{execution}", page(query_pages.execution), methods=["GET"]),
+        Route(D + "/query/{execution}/status", page(query_pages.status), methods=["GET"]),
+        Route(D + "/query/{execution}/results.csv", page(query_pages.download), methods=["GET"]),
+        Route(D + "/query/{execution}/table", action(query_pages.save_table), methods=["POST"]),
+        Route(D + "/query/{execution}/publish", action(query_pages.publish_table), methods=["POST"]),
         Route(D + "/inbox", page(sharing_pages.inbox), methods=["GET"]),
         Route(D + "/requested", page(sharing_pages.requested), methods=["GET"]),
         Route(D + "/requests/{request}", page(sharing_pages.request_detail), methods=["GET"]),

@@ -78,6 +78,11 @@ class Page:
         """Run a DataZone operation as this user."""
         return api.call(self.request.app.state.gateway, self.session, self.user, operation, **params)
 
+    def athena(self, operation: str, /, **params) -> dict:
+        """Run an Athena operation (the query service) as this user."""
+        return api.call(self.request.app.state.gateway, self.session, self.user, operation, service="athena",
+                        **params)
+
     def render(self, template: str, status: int = 200, **context) -> HTMLResponse:
         context.setdefault("notice", self.request.query_params.get("notice"))
         html = templates.get_template(template).render(user=self.user, csrf_token=self.web_session.csrf_token,
