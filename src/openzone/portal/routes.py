@@ -6,7 +6,7 @@ from starlette.staticfiles import StaticFiles
 
 from pathlib import Path
 
-from openzone.portal import auth_pages, catalog_pages, project_pages, query_pages, sharing_pages
+from openzone.portal import auth_pages, catalog_pages, project_pages, query_pages, sharing_pages, source_pages
 from openzone.portal.web import PREFIX, action, page
 
 D = "/d/{domain}"
@@ -39,6 +39,13 @@ def portal_routes() -> list:
         Route(D + "/query/{execution}/results.csv", page(query_pages.download), methods=["GET"]),
         Route(D + "/query/{execution}/table", action(query_pages.save_table), methods=["POST"]),
         Route(D + "/query/{execution}/publish", action(query_pages.publish_table), methods=["POST"]),
+        Route(D + "/sources", page(source_pages.sources), methods=["GET"]),
+        Route(D + "/sources/new", page(source_pages.wizard), methods=["GET"]),
+        Route(D + "/sources/new", action(source_pages.wizard), methods=["POST"]),
+        Route(D + "/sources/{source}", page(source_pages.source), methods=["GET"]),
+        Route(D + "/sources/{source}/run", action(source_pages.run_now), methods=["POST"]),
+        Route(D + "/sources/{source}/status", page(source_pages.status), methods=["GET"]),
+        Route(D + "/sources/{source}/runs/{run}", page(source_pages.activities), methods=["GET"]),
         Route(D + "/inbox", page(sharing_pages.inbox), methods=["GET"]),
         Route(D + "/requested", page(sharing_pages.requested), methods=["GET"]),
         Route(D + "/requests/{request}", page(sharing_pages.request_detail), methods=["GET"]),

@@ -29,13 +29,16 @@ SESSION_COOKIE, LOGIN_CSRF_COOKIE = "oz_session", "oz_login_csrf"
 PREFIX = "/portal"
 
 
+def moment(value) -> datetime:
+    """A rendered timestamp (epoch seconds, or an ISO string where the model says so) as a datetime."""
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, timezone.utc)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
 def _when(value) -> str:
-    """Epoch seconds or an ISO string, shown in UTC to the minute."""
-    if value in (None, ""):
-        return ""
-    moment = (datetime.fromtimestamp(value, timezone.utc) if isinstance(value, (int, float))
-              else datetime.fromisoformat(str(value).replace("Z", "+00:00")))
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+    """A rendered timestamp shown in UTC to the minute."""
+    return moment(value).strftime("%Y-%m-%d %H:%M UTC") if value not in (None, "") else ""
 
 
 def _highlight(text: str | None, words: list[str]) -> Markup:

@@ -1,4 +1,5 @@
-// The query editor's only script: Ctrl+Enter runs the SQL, and a running query's page reloads when it ends.
+// The portal's only script: Ctrl+Enter runs the SQL editor; a page with live status (a running query or
+// data source run) reloads itself when the work ends.
 (function () {
   var sql = document.getElementById("sql");
   if (sql) {
