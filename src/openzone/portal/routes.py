@@ -6,7 +6,7 @@ from starlette.staticfiles import StaticFiles
 
 from pathlib import Path
 
-from openzone.portal import auth_pages, catalog_pages, project_pages, query_pages, sharing_pages, source_pages
+from openzone.portal import admin_pages, auth_pages, catalog_pages, governance_pages, project_pages, query_pages, sharing_pages, source_pages
 from openzone.portal.web import PREFIX, action, page
 
 D = "/d/{domain}"
@@ -19,6 +19,9 @@ def portal_routes() -> list:
         Route("/login", auth_pages.login, methods=["POST"]),
         Route("/logout", auth_pages.logout, methods=["POST"]),
         Route("/", page(catalog_pages.home), methods=["GET"]),
+        Route("/admin/users", page(admin_pages.users), methods=["GET"]),
+        Route("/admin/users", action(admin_pages.create_user), methods=["POST"]),
+        Route("/admin/users/password", action(admin_pages.set_password), methods=["POST"]),
         Route(D, page(catalog_pages.domain_home), methods=["GET"]),
         Route(D + "/catalog", page(catalog_pages.search), methods=["GET"]),
         Route(D + "/listings/{listing}", page(catalog_pages.listing), methods=["GET"]),
@@ -46,6 +49,13 @@ def portal_routes() -> list:
         Route(D + "/sources/{source}/run", action(source_pages.run_now), methods=["POST"]),
         Route(D + "/sources/{source}/status", page(source_pages.status), methods=["GET"]),
         Route(D + "/sources/{source}/runs/{run}", page(source_pages.activities), methods=["GET"]),
+        Route(D + "/glossaries", page(governance_pages.glossaries), methods=["GET"]),
+        Route(D + "/glossaries", action(governance_pages.create_glossary), methods=["POST"]),
+        Route(D + "/glossaries/{glossary}", page(governance_pages.glossary), methods=["GET"]),
+        Route(D + "/glossaries/{glossary}/terms", action(governance_pages.create_term), methods=["POST"]),
+        Route(D + "/types", page(governance_pages.types), methods=["GET"]),
+        Route(D + "/types/forms", action(governance_pages.create_form_type), methods=["POST"]),
+        Route(D + "/types/assets", action(governance_pages.create_asset_type), methods=["POST"]),
         Route(D + "/inbox", page(sharing_pages.inbox), methods=["GET"]),
         Route(D + "/requested", page(sharing_pages.requested), methods=["GET"]),
         Route(D + "/requests/{request}", page(sharing_pages.request_detail), methods=["GET"]),
