@@ -1,5 +1,7 @@
 """Home, catalog search, listing and asset pages, rendered from the same operations as the API."""
 
+import re
+
 import pytest
 
 from portal.portal_world import build_portal_world, csrf, sign_in
@@ -97,3 +99,40 @@ def test_search_pages_through_results(pw, consumer):
     second = consumer.get(url, params={"q": "paging", "sort": "name", "page": 2}).text
     assert "Page 2 of 2" in second and "<mark>Paging</mark> item 20" in second and "item 00" not in second
     assert ">Previous</a>" in second and ">Next</a>" not in second
+
+
+def test_suggestions_are_accepted_as_edited_or_rejected(server, pw, producer):
+    import json
+
+    from scenario import resource
+    content = json.dumps({"databaseName": resource(pw.world.sales_env, "glueProducerDBName"),
+                          "tableName": "customer_orders"})
+    asset = pw.world.producer.dz.create_asset(
+        domainIdentifier=pw.world.domain_id, owningProjectIdentifier=pw.world.sales_id, name="cust_ord_tbl",
+        typeIdentifier="amazon.datazone.GlueTableAssetType",
+        predictionConfiguration={"businessNameGeneration": {"enabled": True}},
+        formsInput=[{"formName": "GlueTableForm", "typeIdentifier": "amazon.datazone.GlueTableFormType",
+                     "content": content}])
+    url = f"/portal/d/{pw.world.domain_id}/assets/{asset['id']}"
+    page = producer.get(url).text
+    assert "Suggested business names" in page
+    targets = dict(re.findall(r'name="use:(\d+)" value="([^"]+)"', page))
+    by_target = {t: i for i, t in targets.items()}
+    assert {"asset:name", "customer"} <= set(by_target)
+    fields = {"csrf_token": csrf(page), "decision": "accept"}
+    for target in ("asset:name", "customer"):  # only these two: the others stay pending
+        i = by_target[target]
+        fields.update({f"use:{i}": target, f"choice:{i}": re.search(rf'name="choice:{i}" value="(\d+)"', page)[1],
+                       f"offered:{i}": re.search(rf'name="offered:{i}" value="([^"]*)"', page)[1],
+                       f"value:{i}": re.search(rf'name="offered:{i}" value="([^"]*)"', page)[1]})
+    fields[f"value:{by_target['asset:name']}"] = "Customer orders (edited)"
+    assert producer.post(url + "/predictions", data=fields).status_code == 303
+    got = pw.world.producer.dz.get_asset(domainIdentifier=pw.world.domain_id, identifier=asset["id"])
+    assert got["name"] == "Customer orders (edited)"
+    after = producer.get(url).text
+    assert "<h1>Customer orders (edited)</h1>" in after and "Done: suggestions accepted." in producer.get(
+        url + "?notice=suggestions+accepted").text
+    remaining = set(re.findall(r'name="use:\d+" value="([^"]+)"', after))
+    assert remaining and not remaining & {"asset:name", "customer"}
+    assert producer.post(url + "/predictions", data={"csrf_token": csrf(after), "decision": "reject"}).status_code == 303
+    assert "Suggested business names" not in producer.get(url).text

@@ -113,7 +113,8 @@ def asset(page: Page) -> Response:
                             status="APPROVED", maxResults=50).get("items", []) if listing_id else []
     return page.render("asset.html", domain_id=domain_id, asset=found, forms=forms, read_only=read_only,
                        columns=_columns({**forms, **read_only}), revisions=revisions, subscribers=subscribers,
-                       predictions=read_only.get("SuggestionForm"))
+                       suggestions=[t for t in (read_only.get("SuggestionForm") or {}).get("suggestions") or []
+                                    if t.get("status") == "PENDING" and t.get("predictions")])
 
 
 def publish(page: Page) -> Response:
@@ -125,8 +126,21 @@ def publish(page: Page) -> Response:
 
 
 def decide_predictions(page: Page) -> Response:
+    """Accept the checked suggestions (as edited in their fields), or reject every pending one."""
     domain_id, asset_id = page.request.path_params["domain"], page.request.path_params["asset"]
-    operation = "AcceptPredictions" if page.form.get("decision") == "accept" else "RejectPredictions"
-    page.call(operation, domainIdentifier=domain_id, identifier=asset_id)
-    return redirect(f"/d/{domain_id}/assets/{asset_id}",
-                    notice="predictions accepted" if operation == "AcceptPredictions" else "predictions rejected")
+    if page.form.get("decision") == "reject":
+        page.call("RejectPredictions", domainIdentifier=domain_id, identifier=asset_id, rejectRule={"rule": "ALL"})
+        return redirect(f"/d/{domain_id}/assets/{asset_id}", notice="suggestions rejected")
+    choices = []
+    for key, target in page.form.items():
+        if key.startswith("use:"):
+            index = key[4:]
+            choice = {"predictionTarget": target, "predictionChoice": int(page.form.get(f"choice:{index}", "0"))}
+            edited, offered = page.form.get(f"value:{index}", "").strip(), page.form.get(f"offered:{index}", "")
+            if edited and edited != offered:
+                choice["editedValue"] = edited
+            choices.append(choice)
+    if not choices:
+        return redirect(f"/d/{domain_id}/assets/{asset_id}", notice="nothing selected, nothing changed")
+    page.call("AcceptPredictions", domainIdentifier=domain_id, identifier=asset_id, acceptChoices=choices)
+    return redirect(f"/d/{domain_id}/assets/{asset_id}", notice="suggestions accepted")
