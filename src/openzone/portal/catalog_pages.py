@@ -13,6 +13,7 @@ from openzone.wire.pagination import encode_token
 PAGE_SIZE = 20
 FACETS = (("amazonmetadata.typeName", "Asset type"), ("owningProjectId", "Owning project"),
           ("__DataZoneGlossaryTerms", "Glossary terms"))
+# Without search text, no sort means most recently updated first (the scope index's own order).
 SORTS = {"relevance": None, "name": {"attribute": "name", "order": "ASCENDING"},
          "updated": {"attribute": "updatedAt", "order": "DESCENDING"}}
 
@@ -31,8 +32,7 @@ def domain_home(page: Page) -> Response:
     mine = {p["id"] for p in projects}
     pending = page.call("ListSubscriptionRequests", domainIdentifier=domain_id, status="PENDING",
                         maxResults=50).get("items", [])
-    recent = page.call("SearchListings", domainIdentifier=domain_id, maxResults=10,
-                       sort={"attribute": "updatedAt", "order": "DESCENDING"}).get("items", [])
+    recent = page.call("SearchListings", domainIdentifier=domain_id, maxResults=10).get("items", [])  # newest first
     return page.render("domain.html", domain_id=domain_id, domain=domain, projects=projects, recent=recent,
                        to_review=[r for r in pending if r.get("subscribedListings") and
                                   r["subscribedListings"][0].get("ownerProjectId") in mine
@@ -54,8 +54,9 @@ def search(page: Page) -> Response:
     text = params.get("q", "").strip()
     number = max(1, int(params["page"])) if params.get("page", "").isdigit() else 1
     sort_key = params.get("sort") if params.get("sort") in SORTS else "relevance"
+    sort = None if sort_key == "updated" and not text else SORTS[sort_key]
     result = page.call("SearchListings", domainIdentifier=domain_id, searchText=text or None,
-                       filters=_filters(params), sort=SORTS[sort_key], maxResults=PAGE_SIZE,
+                       filters=_filters(params), sort=sort, maxResults=PAGE_SIZE,
                        nextToken=encode_token((number - 1) * PAGE_SIZE) if number > 1 else None,
                        aggregations=[{"attribute": a} for a, _ in FACETS])
     facets = {a["attribute"]: a for a in result.get("aggregates") or []}
