@@ -1,4 +1,4 @@
-"""search: covering indexes for the owning-project and type facets of a whole scope
+"""search: indexes for one project's inventory and for the owning-project and type facets of a whole scope
 
 Revision ID: 0018
 Revises: 0017
@@ -14,7 +14,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index("ix_search_documents_scope_project", "search_documents",
-                    ["domain_id", "kind", "status", "owning_project_id"])
+                    ["domain_id", "kind", "owning_project_id", "status"])
     op.create_index("ix_search_documents_scope_type", "search_documents", ["domain_id", "kind", "status", "type_name"])
 
 
