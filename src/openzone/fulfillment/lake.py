@@ -1,4 +1,8 @@
-"""The lake grant engine: a governed view per granted table in the subscriber's subscription database."""
+"""The lake grant engine: a governed view per granted table in the subscriber's subscription database.
+
+A grant scoped to asset filters shows only the filters' columns and rows; the query service materializes
+those rows when it builds the sandbox, so the table's files never become reachable from the consumer's SQL.
+"""
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -6,6 +10,7 @@ from sqlalchemy.orm import Session
 from openzone.config import Settings
 from openzone.fulfillment.models import LakeView
 from openzone.lake.access import get_warehouse
+from openzone.subscriptions import scopes
 
 
 class GrantFailure(Exception):
@@ -47,3 +52,13 @@ def views_of(session: Session, consumer_db: str) -> dict[str, tuple[str, str]]:
     """Every table visible in a subscription database: name -> (source database, source table)."""
     rows = session.scalars(select(LakeView).where(LakeView.database == consumer_db))
     return {row.name: (row.source_database, row.source_table) for row in rows}
+
+
+def scopes_of(session: Session, consumer_db: str) -> dict[str, scopes.Scope]:
+    """The tables of a subscription database that a filtered grant shows only in part: name -> scope."""
+    out = {}
+    for row in session.scalars(select(LakeView).where(LakeView.database == consumer_db)):
+        scope = scopes.effective_scope(session, row.grant_id, row.asset_id)
+        if scope is not None:
+            out[row.name] = scope
+    return out
