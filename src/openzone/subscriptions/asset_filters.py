@@ -90,14 +90,11 @@ def _asset(session: Session, actor: User, domain_id: str, asset_id: str, write: 
     asset = session.get(Asset, asset_id)
     if asset is None or asset.domain_id != domain_id:
         raise NotFoundError(f"Asset {asset_id} not found.")
-    member = actor.is_admin or projects.designation_of(session, asset.owning_project_id, actor)
-    if write:
-        if not member:
-            raise NotFoundError(f"Asset {asset_id} not found.")
-        if not projects.is_actor(session, asset.owning_project_id, actor):
-            raise AccessDeniedError("Only owners and contributors of the asset's owning project can manage its filters.")
-    elif not member and catalog_assets.asset_listing(session, asset.id) is None:
+    listing = catalog_assets.asset_listing(session, asset.id)
+    if not is_member(session, actor, asset) and (listing is None or listing.status != "ACTIVE"):
         raise NotFoundError(f"Asset {asset_id} not found.")  # unpublished inventory never leaks
+    if write and not (actor.is_admin or projects.is_actor(session, asset.owning_project_id, actor)):
+        raise AccessDeniedError("Only owners and contributors of the asset's owning project can manage its filters.")
     return asset
 
 
@@ -155,12 +152,14 @@ def update_filter(session: Session, actor: User, domain_id: str, asset_id: str, 
     if p.get("configuration") is not None:
         _validate(p["configuration"], asset_columns(session, asset.id))
         row.configuration = p["configuration"]
-    if p.get("name") is not None:
+    if p.get("name") is not None and p["name"] != row.name:
+        if session.scalar(select(AssetFilter.id).where(AssetFilter.asset_id == asset.id, AssetFilter.name == p["name"])):
+            raise ConflictError(f"An asset filter named {p['name']} already exists for asset {asset.id}.")
         row.name = p["name"]
     if p.get("description") is not None:
         row.description = p["description"]
     row.updated_by = actor.id
-    _save(session, row)
+    session.flush()
     return row, asset
 
 
