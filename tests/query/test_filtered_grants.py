@@ -8,7 +8,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import wait_for
+from openzone.db.session import session_scope
 from openzone.lake.access import get_warehouse
+from openzone.subscriptions.scopes import Scope, effective_scope
 from scenario import build_world, glue_asset, query_error, query_rows, resource
 
 ORDERS = ("(1, 'alice', 'EU', 10.5, '111'), (2, 'bob', 'US', 250.0, '222'), (3, 'carol', 'EU', 99.0, '333'), "
@@ -77,6 +79,14 @@ def test_filtered_grants_show_exactly_the_filters(world, server):
     assert orders_sub["subscribedListing"]["item"]["assetListing"]["assetScope"]["filterIds"] == [eu, big]
     assert orders_grant["assets"][0]["assetScope"] == {"assetId": orders["id"], "filterIds": [eu, big], "status": "VALID"}
     assert customers_grant["assets"][0]["assetScope"]["filterIds"] == [no_pii]
+
+    # What the PostgreSQL warehouse engine reads for the same grants.
+    with session_scope(server.settings.metadata_url) as session:
+        assert effective_scope(session, orders_grant["id"], orders["id"]) == Scope(None, {"or": [
+            {"expression": {"equalTo": {"columnName": "region", "value": "EU"}}},
+            {"expression": {"greaterThan": {"columnName": "amount", "value": "100"}}}]})
+        assert effective_scope(session, customers_grant["id"], customers["id"]) == Scope(("customer", "city"), None)
+        assert effective_scope(session, customers_grant["id"], orders["id"]) is None
 
     env, sub_db = world.analytics_env["id"], resource(world.analytics_env, "glueConsumerDBName")
     own_db = resource(world.analytics_env, "glueProducerDBName")

@@ -182,3 +182,16 @@ def test_who_may_read_and_write(world, server):
     with pytest.raises(ClientError) as outside:
         stranger.list_asset_filters(**ids)
     assert _code(outside) in ("AccessDeniedException", "ResourceNotFoundException")
+
+
+def test_an_asset_with_filters_cannot_be_deleted(world):
+    table = f"kept_{uuid.uuid4().hex[:6]}"
+    query_rows(world.producer, world.sales_env["id"], f"CREATE TABLE {table} AS SELECT 1 AS id")
+    kept = glue_asset(world.producer, world, table, "Kept")
+    made = _create(world.producer, world, kept, "f", {"columnConfiguration": {"includedColumnNames": ["id"]}})
+    with pytest.raises(ClientError) as refused:
+        world.producer.dz.delete_asset(domainIdentifier=world.domain_id, identifier=kept["id"])
+    assert _code(refused) == "ConflictException"
+    world.producer.dz.delete_asset_filter(domainIdentifier=world.domain_id, assetIdentifier=kept["id"],
+                                          identifier=made["id"])
+    world.producer.dz.delete_asset(domainIdentifier=world.domain_id, identifier=kept["id"])
