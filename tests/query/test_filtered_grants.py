@@ -125,6 +125,13 @@ def test_filtered_grants_show_exactly_the_filters(world, server):
                                           configuration=_rows("region", "equalTo", "APAC"))
     assert q(f"SELECT id FROM {orders_t} ORDER BY id") == [["2"], ["4"]]
 
+    # A filter that no longer fits the asset is dropped from the scope (never widening it), and says why.
+    world.producer.dz.update_asset_filter(domainIdentifier=domain, assetIdentifier=orders["id"], identifier=big,
+                                          configuration=_rows("discount", "greaterThan", "1"))
+    assert q(f"SELECT id FROM {orders_t} ORDER BY id") == [["4"]]
+    scope = dz.get_subscription_grant(domainIdentifier=domain, identifier=orders_grant["id"])["assets"][0]["assetScope"]
+    assert scope["status"] == "INVALID" and "discount" in scope["errorMessage"]
+
     # A filter that a subscription uses cannot be deleted until the subscription is revoked.
     with pytest.raises(ClientError) as in_use:
         world.producer.dz.delete_asset_filter(domainIdentifier=domain, assetIdentifier=orders["id"], identifier=big)

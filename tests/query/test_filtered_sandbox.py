@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from openzone.lake.warehouse import Warehouse
-from openzone.query.sandbox import SandboxPool, SandboxSpec, ViewFilter, open_sandbox
+from openzone.query.sandbox import SandboxOpenError, SandboxPool, SandboxSpec, ViewFilter, open_sandbox
 from openzone.subscriptions.row_filters import to_sql
 
 EU = {"expression": {"equalTo": {"columnName": "region", "value": "EU"}}}
@@ -75,3 +75,15 @@ def test_a_changed_filter_is_a_new_sandbox(wh: Warehouse, ext_dir: Path) -> None
     assert pool.cursor(eu, ext_dir).execute("SELECT id FROM people ORDER BY id").fetchall() == [(1,), (3,)]
     assert pool.cursor(us, ext_dir).execute("SELECT id, ssn FROM people").fetchall() == [(2, "222")]
     assert eu.allowed_directories() == [wh.table("sales", "regions").location.rstrip("/") + "/"]
+
+
+def test_a_copy_larger_than_the_memory_limit_fails_instead_of_showing_more(tmp_path: Path, ext_dir: Path) -> None:
+    warehouse = Warehouse(f"sqlite:///{tmp_path}/big.db", tmp_path / "big")
+    warehouse.create_database("sales")
+    warehouse.create_table("sales", "wide", pa.table({"id": list(range(2_000_000)),
+                                                       "pad": ["x" * 40] * 2_000_000}))
+    spec = SandboxSpec({"sub": {"wide": warehouse.table("sales", "wide")}}, default_database="sub",
+                       memory_limit="20MB", filters={("sub", "wide"): ViewFilter(None, "\"id\" >= 0")})
+    with pytest.raises(SandboxOpenError):
+        open_sandbox(spec, ext_dir)
+    warehouse.close()

@@ -102,7 +102,8 @@ def _create_views(con: duckdb.DuckDBPyConnection, spec: SandboxSpec) -> None:
     before the sandbox is locked: its folder is then not among the allowed directories, so no SQL of
     the consumer (iceberg_scan, read_parquet, a path as a table name) can reach the unfiltered files.
     """
-    if spec.filters:  # the copies live in memory (nothing spills): bound them by the sandbox's limit
+    if spec.filters:  # the copies live in memory, bounded by the sandbox's limit; nothing spills to disk
+        con.execute("SET temp_directory = ''")
         con.execute(f"SET memory_limit = {quote_literal(spec.memory_limit)}")
     for db, views in sorted(spec.databases.items()):
         con.execute(f"ATTACH ':memory:' AS {quote_ident(db)}")
