@@ -55,4 +55,3 @@ def list_filters(call: Call, p: dict) -> dict:
     member = asset_filters.is_member(call.session, call.principal, asset)
     # A sensitive row filter's expression stays with the owning project; others see its name and columns.
     return {"items": [_summary(row, e, member or not sensitive(row)) for row, e in items], "nextToken": token}
-
