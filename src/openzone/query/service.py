@@ -22,7 +22,8 @@ from openzone.projects.models import Environment
 from openzone.query import results
 from openzone.query.engine import QueryCancelled, QueryError, QueryTimeout, run_query
 from openzone.query.models import QueryExecution
-from openzone.query.sandbox import SandboxSpec
+from openzone.query.sandbox import SandboxSpec, ViewFilter
+from openzone.subscriptions import row_filters
 from openzone.wire.ids import new_user_id
 
 log = logging.getLogger("openzone.query")
@@ -81,18 +82,24 @@ def _spec(session: Session, settings: Settings, environment: Environment, databa
     """Exactly what this environment may see: its producer tables and the tables granted to it."""
     warehouse = get_warehouse(settings)
     views = lake_grants.views_of(session, environment.consumer_db)
+    scoped = lake_grants.scopes_of(session, environment.consumer_db)
     # One catalog query per source database, not one table load per grant.
     sources = {db: warehouse.list_tables(db) for db in {db for db, _ in views.values()}}
-    granted = {}
+    granted, filters = {}, {}
     for name, (source_db, source_table) in views.items():
-        if source_table in sources[source_db]:
-            granted[name] = sources[source_db][source_table]
-        else:  # the producer dropped the table; the grant shows nothing rather than failing
+        scope = scoped.get(name)
+        if source_table not in sources[source_db]:  # the producer dropped the table: show nothing, don't fail
             log.warning("granted table %s.%s no longer exists", source_db, source_table)
+        elif scope is None:
+            granted[name] = sources[source_db][source_table]
+        elif scope.columns != ():  # () : every filter of the grant is gone or INVALID, so it shows nothing
+            granted[name] = sources[source_db][source_table]
+            where = row_filters.to_sql(scope.row_filter, "duckdb") if scope.row_filter else None
+            filters[(environment.consumer_db, name)] = ViewFilter(scope.columns, where)
     return SandboxSpec(databases={environment.producer_db: warehouse.list_tables(environment.producer_db),
                                   environment.consumer_db: granted},
                        default_database=database, memory_limit=settings.query_memory_limit,
-                       threads=settings.query_threads)
+                       threads=settings.query_threads, filters=filters)
 
 
 def _run(settings: Settings, execution_id: str) -> None:

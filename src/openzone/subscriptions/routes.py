@@ -8,7 +8,7 @@ from openzone.catalog import service as catalog
 from openzone.catalog.service import short_type_name
 from openzone.errors import ValidationError
 from openzone.projects import service as projects
-from openzone.subscriptions import service, states
+from openzone.subscriptions import scopes, service, states
 from openzone.subscriptions.models import Subscription, SubscriptionGrant, SubscriptionRequest
 from openzone.wire.pagination import decode_token, page
 from openzone.wire.registry import Call, datazone
@@ -19,7 +19,7 @@ def _principal(session: Session, project_id: str) -> dict:
     return {"project": {"id": project.id, "name": project.name}}
 
 
-def _listing(session: Session, listing_id: str, revision: int) -> dict:
+def _listing(session: Session, listing_id: str, revision: int, scope: tuple[str, str] | None = None) -> dict:
     listing, snapshot = catalog.listing_snapshot(session, listing_id, revision)
     owner = projects.project_by_id(session, listing.owning_project_id)
     if listing.entity_type == "DATA_PRODUCT":
@@ -31,7 +31,8 @@ def _listing(session: Session, listing_id: str, revision: int) -> dict:
     else:
         item = {"assetListing": {"entityId": listing.asset_id, "entityRevision": str(snapshot.asset_revision),
                                  "entityType": short_type_name(listing.asset_type),
-                                 "forms": json.dumps(snapshot.forms), "glossaryTerms": []}}
+                                 "forms": json.dumps(snapshot.forms), "glossaryTerms": [],
+                                 "assetScope": scope and scopes.render(session, *scope, listing.asset_id)}}
     return {"id": listing.id, "revision": str(revision), "name": snapshot.name,
             "description": snapshot.description or "", "ownerProjectId": owner.id, "ownerProjectName": owner.name,
             "item": item}
@@ -42,7 +43,8 @@ def _request(session: Session, request: SubscriptionRequest, summary: bool = Fal
            "domainId": request.domain_id, "status": request.status, "createdAt": request.created_at,
            "updatedAt": request.updated_at, "requestReason": request.request_reason,
            "subscribedPrincipals": [_principal(session, request.project_id)],
-           "subscribedListings": [_listing(session, request.listing_id, request.listing_revision)],
+           "subscribedListings": [_listing(session, request.listing_id, request.listing_revision,
+                                           (scopes.REQUEST, request.id))],
            "reviewerId": request.reviewer_id, "decisionComment": request.decision_comment,
            "existingSubscriptionId": request.existing_subscription_id}
     forms = request.metadata_forms or []
@@ -69,10 +71,11 @@ def get_request(call: Call, p: dict) -> dict:
 
 @datazone("AcceptSubscriptionRequest")
 def accept_request(call: Call, p: dict) -> dict:
-    if p.get("assetScopes") or p.get("assetPermissions"):
-        raise ValidationError("Asset filters and S3 permissions on approval are not supported yet.")
+    if p.get("assetPermissions"):
+        raise ValidationError("S3 permissions on approval are not supported yet.")
     return _request(call.session, service.accept_request(call.session, call.principal, p["domainIdentifier"],
-                                                         p["identifier"], p.get("decisionComment")))
+                                                         p["identifier"], p.get("decisionComment"),
+                                                         p.get("assetScopes")))
 
 
 @datazone("RejectSubscriptionRequest")
@@ -93,7 +96,8 @@ def _subscription(session: Session, subscription: Subscription) -> dict:
             "domainId": subscription.domain_id, "status": subscription.status,
             "createdAt": subscription.created_at, "updatedAt": subscription.updated_at,
             "subscribedPrincipal": _principal(session, subscription.project_id),
-            "subscribedListing": _listing(session, subscription.listing_id, subscription.listing_revision),
+            "subscribedListing": _listing(session, subscription.listing_id, subscription.listing_revision,
+                                          (scopes.SUBSCRIPTION, subscription.id)),
             "subscriptionRequestId": subscription.request_id, "retainPermissions": subscription.retain_permissions}
 
 
@@ -131,7 +135,8 @@ def _grant(session: Session, grant: SubscriptionGrant) -> dict:
             "status": states.overall([a.status for a in assets]),
             "assets": [{"assetId": a.asset_id, "assetRevision": str(a.asset_revision), "status": a.status,
                         "targetName": a.target_name, "grantedTimestamp": a.granted_at, "failureTimestamp": a.failed_at,
-                        "failureCause": {"message": a.failure_cause} if a.failure_cause else None} for a in assets]}
+                        "failureCause": {"message": a.failure_cause} if a.failure_cause else None,
+                        "assetScope": scopes.render(session, scopes.GRANT, grant.id, a.asset_id)} for a in assets]}
 
 
 @datazone("GetSubscriptionGrant")

@@ -14,7 +14,7 @@ from openzone.jobs.queue import enqueue
 from openzone.projects import environments
 from openzone.projects import service as projects
 from openzone.projects.models import Environment
-from openzone.subscriptions import states
+from openzone.subscriptions import scopes, states
 from openzone.subscriptions.models import GrantAsset, Subscription, SubscriptionGrant, SubscriptionRequest
 from openzone.wire.ids import new_id
 
@@ -26,8 +26,8 @@ def create_request(session: Session, actor: User, domain_id: str, p: dict) -> Su
         raise ValidationError("Exactly one subscribed principal of type project is supported.")
     if len(listings) != 1:
         raise ValidationError("Exactly one subscribed listing is required.")
-    if p.get("assetScopes") or p.get("assetPermissions"):
-        raise ValidationError("Asset filters and S3 permissions in requests are not supported yet.")
+    if p.get("assetPermissions"):
+        raise ValidationError("S3 permissions in requests are not supported yet.")
     project = projects.require_actor(session, actor, domain_id, principals[0]["project"]["identifier"])
     listing = catalog.active_listing(session, domain_id, listings[0]["identifier"])
     enforcement.check_subscription_request(session, domain_id, listing.owning_project_id, listing.asset_type,
@@ -42,12 +42,14 @@ def create_request(session: Session, actor: User, domain_id: str, p: dict) -> Su
     if existing is not None:
         raise ConflictError(f"Project {project.id} is already subscribed to listing {listing.id} "
                             f"(subscription {existing.id}).")
+    asset_scopes = scopes.validate(session, listing, listing.revision, p.get("assetScopes"))
     request = SubscriptionRequest(
         id=new_id(), domain_id=domain_id, request_reason=p["requestReason"], project_id=project.id,
         listing_id=listing.id, listing_revision=listing.revision, approver_project_id=listing.owning_project_id,
         metadata_forms=p.get("metadataForms"), created_by=actor.id)
     session.add(request)
     session.flush()
+    scopes.record(session, scopes.REQUEST, request.id, asset_scopes)
     _request_event(session, request, actor, "Subscription Request Created")
     return request
 
@@ -104,9 +106,14 @@ def reject_request(session: Session, actor: User, domain_id: str, request_id: st
 
 
 def accept_request(session: Session, actor: User, domain_id: str, request_id: str,
-                   comment: str | None) -> SubscriptionRequest:
-    """Approve a pending request: a subscription, and one grant per matching target of the subscriber."""
+                   comment: str | None, asset_scopes: list[dict] | None = None) -> SubscriptionRequest:
+    """Approve a pending request: a subscription, and one grant per matching target of the subscriber.
+
+    assetScopes given on approval replace the requested ones (the approver decides what is shared)."""
     request = _decide(session, actor, domain_id, request_id)
+    if asset_scopes is not None:
+        scopes.record(session, scopes.REQUEST, request.id, scopes.validate(
+            session, session.get(Listing, request.listing_id), request.listing_revision, asset_scopes))
     request.status, request.reviewer_id, request.updated_by = states.REQUEST_ACCEPTED, actor.id, actor.id
     request.decision_comment = comment
     subscription = Subscription(
@@ -115,6 +122,7 @@ def accept_request(session: Session, actor: User, domain_id: str, request_id: st
         request_id=request.id, created_by=actor.id)
     session.add(subscription)
     session.flush()
+    scopes.record(session, scopes.SUBSCRIPTION, subscription.id, scopes.scopes_of(session, scopes.REQUEST, request.id))
     _request_event(session, request, actor, "Subscription Request Accepted")
     _subscription_event(session, subscription, actor, "Subscription Created")
     listing = session.get(Listing, request.listing_id)
@@ -135,6 +143,7 @@ def create_grant(session: Session, actor: User, subscription: Subscription, targ
                               listing_revision=subscription.listing_revision, created_by=actor.id)
     session.add(grant)
     session.flush()  # no ORM relationships: flush the parent before rows that point at it
+    scopes.record(session, scopes.GRANT, grant.id, scopes.scopes_of(session, scopes.SUBSCRIPTION, subscription.id))
     granted = catalog.listing_assets(session, listing, subscription.listing_revision)
     for asset_id, asset_revision, _ in granted:
         session.add(GrantAsset(grant_id=grant.id, asset_id=asset_id, asset_revision=asset_revision,
