@@ -144,6 +144,13 @@ def test_failure_is_reported_with_its_cause_and_may_be_retried(server, world):
     assert event["detail"]["data"]["failureCause"] == "bucket policy is full"
     assert report(world.producer, world, grant["id"], asset_id, "GRANT_PENDING")["status"] == "PENDING"
     assert report(world.producer, world, grant["id"], asset_id, "GRANTED")["status"] == "COMPLETED"
+    # Revoked with retainPermissions: the subscription ends, the access it gave stays and nobody is asked to undo it.
+    revoked = world.producer.dz.revoke_subscription(domainIdentifier=world.domain_id, identifier=subscription["id"],
+                                                    retainPermissions=True)
+    assert revoked["status"] == "REVOKED" and revoked["retainPermissions"] is True
+    kept = world.consumer.dz.get_subscription_grant(domainIdentifier=world.domain_id, identifier=grant["id"])
+    assert kept["assets"][0]["status"] == "GRANTED"
+    assert not [e for e in events(server, grant["id"]) if e["detail-type"] == "Subscription Grant Revoke Requested"]
 
 
 def test_managed_grants_are_not_reported_from_outside_nor_deleted_while_granted(world):
