@@ -244,6 +244,7 @@ structure Prediction {
 structure OpenzoneAccessExpiryFormType {
     /// An ISO-8601 date-time in the future, e.g. 2027-01-31T00:00:00Z (no offset means UTC).
     @required
+    @amazon.datazone#searchable(modes: ["TECHNICAL"])
     expiresAt: String
 }
 ''',
