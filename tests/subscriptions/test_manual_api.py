@@ -24,7 +24,7 @@ def world(server):
         type="S3PrefixSubscriptionTargetType", applicableAssetTypes=["S3ObjectCollectionAssetType"],
         subscriptionTargetConfig=[{"formName": "S3PrefixTargetForm", "content": '{"bucket": "analytics-inbox"}'}],
         authorizedPrincipals=[ROLE], manageAccessRole=ROLE, provider="acme")
-    for table in ("granted_table", "kept_table"):
+    for table in ("granted_table", "kept_table", "product_table"):
         query_rows(world.producer, world.sales_env["id"], f"CREATE TABLE {table} AS SELECT 1 AS id")
     return world
 
@@ -36,17 +36,21 @@ def code(call, *args, **kwargs) -> str:
 
 
 def s3_listing(world, name: str, terms: dict | None = None) -> str:
+    asset = s3_asset(world, name, terms)
+    return world.producer.dz.create_listing_change_set(domainIdentifier=world.domain_id, entityIdentifier=asset["id"],
+                                                       entityType="ASSET", action="PUBLISH")["listingId"]
+
+
+def s3_asset(world, name: str, terms: dict | None = None) -> dict:
     forms = [{"formName": "S3ObjectCollectionForm", "typeIdentifier": "amazon.datazone.S3ObjectCollectionFormType",
               "content": json.dumps({"bucketArn": "arn:aws:s3:::sales-raw", "prefix": f"{name}/"})}]
     if terms is not None:
         forms.append({"formName": "OpenzoneSubscriptionTermsForm",
                       "typeIdentifier": "amazon.datazone.OpenzoneSubscriptionTermsFormType",
                       "content": json.dumps(terms)})
-    asset = world.producer.dz.create_asset(domainIdentifier=world.domain_id, owningProjectIdentifier=world.sales_id,
-                                           name=name, typeIdentifier="amazon.datazone.S3ObjectCollectionAssetType",
-                                           formsInput=forms)
-    return world.producer.dz.create_listing_change_set(domainIdentifier=world.domain_id, entityIdentifier=asset["id"],
-                                                       entityType="ASSET", action="PUBLISH")["listingId"]
+    return world.producer.dz.create_asset(domainIdentifier=world.domain_id, owningProjectIdentifier=world.sales_id,
+                                          name=name, typeIdentifier="amazon.datazone.S3ObjectCollectionAssetType",
+                                          formsInput=forms)
 
 
 def subscribe(world, listing_id: str, accept: bool = True) -> tuple[dict, dict | None]:
@@ -253,3 +257,30 @@ def test_a_listing_without_approval_is_accepted_as_requested(server, world):
     assert made["status"] == "PENDING" and subscription is None
     created = [e for e in events(server, made["id"]) if e["detail-type"] == "Subscription Request Created"]
     assert created[0]["detail"]["data"]["autoApproved"] is False
+
+
+def test_a_data_product_mixing_managed_and_unmanaged_assets(world):
+    table, files = glue_asset(world.producer, world, "product_table", "Product table"), s3_asset(world, "scans")
+    product = world.producer.dz.create_data_product(
+        domainIdentifier=world.domain_id, owningProjectIdentifier=world.sales_id, name="Claims pack",
+        items=[{"itemType": "ASSET", "identifier": a["id"]} for a in (table, files)])
+    listing_id = world.producer.dz.create_listing_change_set(domainIdentifier=world.domain_id,
+                                                             entityIdentifier=product["id"], entityType="DATA_PRODUCT",
+                                                             action="PUBLISH")["listingId"]
+    _, subscription = subscribe(world, listing_id)
+    grants = {g["subscriptionTargetId"]: g for g in grants_of(world, subscription["id"])}
+    assert world.s3_target["id"] in grants and len(grants) == 2
+    [lake_grant] = [g for t, g in grants.items() if t != world.s3_target["id"]]
+
+    def statuses(grant_id):
+        grant = world.consumer.dz.get_subscription_grant(domainIdentifier=world.domain_id, identifier=grant_id)
+        return {a["assetId"]: a["status"] for a in grant["assets"]}, grant["status"]
+
+    # At the lake target the engine grants the table; the files wait for someone, so the grant is not complete.
+    wait_for(lambda: statuses(lake_grant["id"])[0][table["id"]] == "GRANTED")
+    assert statuses(lake_grant["id"]) == ({table["id"]: "GRANTED", files["id"]: "GRANT_PENDING"}, "PENDING")
+    # At the S3 target nothing is openzone's to grant.
+    assert statuses(grants[world.s3_target["id"]]["id"]) == (
+        {table["id"]: "GRANT_PENDING", files["id"]: "GRANT_PENDING"}, "PENDING")
+    assert code(report, world.producer, world, lake_grant["id"], table["id"], "REVOKED") == "ConflictException"
+    assert report(world.producer, world, lake_grant["id"], files["id"], "GRANTED")["status"] == "COMPLETED"

@@ -1,6 +1,7 @@
 """Requesting, approving, revoking and cancelling subscriptions; each change records grant intents."""
 
 import json
+from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -154,7 +155,7 @@ def accept_request(session: Session, actor: User, domain_id: str, request_id: st
     return request
 
 
-def _expiry_still_ahead(request: SubscriptionRequest):
+def _expiry_still_ahead(request: SubscriptionRequest) -> datetime | None:
     try:
         return expiry.requested_expiry(request.metadata_forms)
     except ValidationError as expired:  # asked for access that ended while the request waited
