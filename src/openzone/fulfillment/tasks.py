@@ -25,7 +25,9 @@ def fulfill(session: Session, settings: Settings, payload: dict) -> None:
     grant = session.get(SubscriptionGrant, payload["grant_id"])
     if grant is None:
         return
-    pending = [a for a in subscriptions.grant_assets(session, grant.id) if a.status == states.GRANT_PENDING]
+    # Unmanaged assets are an external fulfiller's (UpdateSubscriptionGrantStatus): never touch them.
+    pending = [a for a in subscriptions.grant_assets(session, grant.id)
+               if a.status == states.GRANT_PENDING and a.managed]
     if not pending:
         return
     for asset in pending:
@@ -66,7 +68,8 @@ def revoke(session: Session, settings: Settings, payload: dict) -> None:
     grant = session.get(SubscriptionGrant, payload["grant_id"])
     if grant is None:
         return
-    pending = [a for a in subscriptions.grant_assets(session, grant.id) if a.status == states.REVOKE_PENDING]
+    pending = [a for a in subscriptions.grant_assets(session, grant.id)
+               if a.status == states.REVOKE_PENDING and a.managed]
     for asset in pending:
         asset.status = states.move_asset(asset.status, states.REVOKE_IN_PROGRESS)
     session.commit()

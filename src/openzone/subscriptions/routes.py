@@ -8,8 +8,9 @@ from openzone.catalog import service as catalog
 from openzone.catalog.service import short_type_name
 from openzone.errors import ValidationError
 from openzone.projects import service as projects
-from openzone.subscriptions import scopes, service, states
-from openzone.subscriptions.models import Subscription, SubscriptionGrant, SubscriptionRequest
+from openzone.projects.routes import target_to_wire
+from openzone.subscriptions import manual, scopes, service, states, targets
+from openzone.subscriptions.models import GrantAsset, Subscription, SubscriptionGrant, SubscriptionRequest
 from openzone.wire.pagination import decode_token, page
 from openzone.wire.registry import Call, datazone
 
@@ -126,8 +127,22 @@ def cancel_subscription(call: Call, p: dict) -> dict:
                                                       p["identifier"]))
 
 
-def _grant(session: Session, grant: SubscriptionGrant) -> dict:
-    assets = service.grant_assets(session, grant.id)
+# Shown on an unmanaged asset while it waits: approval alone has not given access (DataZone's own wording).
+UNMANAGED = ("Subscription approval does not provide access to data. Subscription grants on this asset are not "
+             "managed by openzone: an external fulfiller grants access and reports it with "
+             "UpdateSubscriptionGrantStatus.")
+
+
+def _cause(asset: GrantAsset) -> dict | None:
+    if asset.failure_cause:
+        return {"message": asset.failure_cause}
+    if not asset.managed and asset.status == states.GRANT_PENDING:
+        return {"message": UNMANAGED}
+    return None
+
+
+def _grant(session: Session, grant: SubscriptionGrant, assets: list[GrantAsset] | None = None) -> dict:
+    assets = service.grant_assets(session, grant.id) if assets is None else assets
     return {"id": grant.id, "createdBy": grant.created_by, "updatedBy": grant.updated_by, "domainId": grant.domain_id,
             "createdAt": grant.created_at, "updatedAt": grant.updated_at, "environmentId": grant.environment_id,
             "subscriptionTargetId": grant.target_id, "subscriptionId": grant.subscription_id,
@@ -135,7 +150,7 @@ def _grant(session: Session, grant: SubscriptionGrant) -> dict:
             "status": states.overall([a.status for a in assets]),
             "assets": [{"assetId": a.asset_id, "assetRevision": str(a.asset_revision), "status": a.status,
                         "targetName": a.target_name, "grantedTimestamp": a.granted_at, "failureTimestamp": a.failed_at,
-                        "failureCause": {"message": a.failure_cause} if a.failure_cause else None,
+                        "failureCause": _cause(a),
                         "assetScope": scopes.render(session, scopes.GRANT, grant.id, a.asset_id)} for a in assets]}
 
 
@@ -149,3 +164,54 @@ def list_grants(call: Call, p: dict) -> dict:
     offset, limit = decode_token(p.get("nextToken")), p.get("maxResults", 50)
     items, token = page(service.list_grants(call.session, call.principal, p, offset, limit), offset, limit)
     return {"items": [_grant(call.session, g) for g in items], "nextToken": token}
+
+
+@datazone("UpdateSubscriptionGrantStatus")
+def update_grant_status(call: Call, p: dict) -> dict:
+    return _grant(call.session, manual.update_grant_status(call.session, call.principal, p["domainIdentifier"],
+                                                           p["identifier"], p["assetIdentifier"], p))
+
+
+@datazone("CreateSubscriptionGrant")
+def create_grant(call: Call, p: dict) -> dict:
+    return _grant(call.session, manual.create_grant(call.session, call.principal, p["domainIdentifier"], p))
+
+
+@datazone("DeleteSubscriptionGrant")
+def delete_grant(call: Call, p: dict) -> dict:
+    return _grant(call.session, *manual.delete_grant(call.session, call.principal, p["domainIdentifier"],
+                                                     p["identifier"]))
+
+
+@datazone("UpdateSubscriptionRequest")
+def update_request(call: Call, p: dict) -> dict:
+    return _request(call.session, manual.update_request(call.session, call.principal, p["domainIdentifier"],
+                                                        p["identifier"], p["requestReason"]))
+
+
+@datazone("DeleteSubscriptionRequest")
+def delete_request(call: Call, p: dict) -> dict:
+    manual.delete_request(call.session, call.principal, p["domainIdentifier"], p["identifier"])
+    return {}
+
+
+@datazone("CreateSubscriptionTarget")
+def create_target(call: Call, p: dict) -> dict:
+    return target_to_wire(targets.create_target(call.session, call.principal, p["domainIdentifier"], p))
+
+
+@datazone("GetSubscriptionTarget")
+def get_target(call: Call, p: dict) -> dict:
+    return target_to_wire(targets.get_target(call.session, call.principal, p["domainIdentifier"],
+                                             p["environmentIdentifier"], p["identifier"]))
+
+
+@datazone("UpdateSubscriptionTarget")
+def update_target(call: Call, p: dict) -> dict:
+    return target_to_wire(targets.update_target(call.session, call.principal, p["domainIdentifier"], p))
+
+
+@datazone("DeleteSubscriptionTarget")
+def delete_target(call: Call, p: dict) -> dict:
+    targets.delete_target(call.session, call.principal, p["domainIdentifier"], p)
+    return {}
