@@ -7,6 +7,7 @@ Like scenario.py it does not import pytest, so bench/ uses it too.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from dataclasses import dataclass
@@ -90,3 +91,68 @@ def login_of(env: dict, password: str) -> dict:
     return {"host": resource(env, "redshiftHost"), "port": int(resource(env, "redshiftPort")),
             "database": resource(env, "redshiftDatabaseName"), "user": resource(env, "redshiftUser"),
             "password": password}
+
+
+@dataclass
+class WarehouseWorld:
+    domain: WarehouseDomain
+    producer: Caller
+    consumer: Caller
+    sales_id: str
+    analytics_id: str
+    sales_env: dict
+    analytics_env: dict
+
+
+def build_warehouse_world(server: LiveServer) -> WarehouseWorld:
+    """A producer project Sales and a consumer project Analytics, each with an ACTIVE warehouse environment."""
+    domain = warehouse_domain(server)
+    producer, consumer = join(domain, server.user()), join(domain, server.user())
+    sales = producer.dz.create_project(domainIdentifier=domain.id, name="Sales")["id"]
+    analytics = consumer.dz.create_project(domainIdentifier=domain.id, name="Analytics")["id"]
+    sales_env = warehouse_environment(producer, domain, sales, "sales_dw")
+    analytics_env = warehouse_environment(consumer, domain, analytics, "analytics_dw")
+    assert sales_env["status"] == analytics_env["status"] == "ACTIVE", (sales_env, analytics_env)
+    return WarehouseWorld(domain, producer, consumer, sales, analytics, sales_env, analytics_env)
+
+
+def login(server: LiveServer, caller: Caller, domain_id: str, env_id: str) -> dict:
+    """The environment's PostgreSQL login details as the service gives them to a project member."""
+    from openzone.db.session import session_scope
+    from openzone.identity.models import User
+    from openzone.projects import environments
+
+    with session_scope(server.settings.metadata_url) as session:
+        actor = session.query(User).filter_by(name=caller.name).one()
+        return environments.warehouse_login(session, server.settings, actor, domain_id, env_id).as_dict()
+
+
+def redshift_asset(world: WarehouseWorld, table: str, name: str) -> dict:
+    """Register a table of the Sales environment's schema as a Redshift table asset (columns read from it)."""
+    content = {"databaseName": resource(world.sales_env, "redshiftDatabaseName"),
+               "schemaName": resource(world.sales_env, "redshiftSchemaName"), "tableName": table}
+    return world.producer.dz.create_asset(
+        domainIdentifier=world.domain.id, owningProjectIdentifier=world.sales_id, name=name,
+        typeIdentifier="amazon.datazone.RedshiftTableAssetType",
+        formsInput=[{"formName": "RedshiftTableForm", "typeIdentifier": "amazon.datazone.RedshiftTableFormType",
+                     "content": json.dumps(content)}])
+
+
+def publish_and_subscribe(world: WarehouseWorld, asset_id: str) -> tuple[str, str]:
+    """Publish the asset, have Analytics request it and Sales approve; returns (subscription id, grant id)."""
+    dz, domain = world.producer.dz, world.domain.id
+    listing = dz.create_listing_change_set(domainIdentifier=domain, entityIdentifier=asset_id, entityType="ASSET",
+                                           action="PUBLISH")["listingId"]
+    request = world.consumer.dz.create_subscription_request(
+        domainIdentifier=domain, subscribedPrincipals=[{"project": {"identifier": world.analytics_id}}],
+        subscribedListings=[{"identifier": listing}], requestReason="analysis")
+    dz.accept_subscription_request(domainIdentifier=domain, identifier=request["id"])
+    subscription = world.consumer.dz.list_subscriptions(domainIdentifier=domain, owningProjectId=world.analytics_id,
+                                                        subscribedListingId=listing)["items"][0]["id"]
+    grant = world.consumer.dz.list_subscription_grants(domainIdentifier=domain,
+                                                       subscriptionId=subscription)["items"][0]["id"]
+    return subscription, grant
+
+
+def grant_asset(world: WarehouseWorld, grant_id: str) -> dict:
+    return world.consumer.dz.get_subscription_grant(domainIdentifier=world.domain.id, identifier=grant_id)["assets"][0]

@@ -297,9 +297,10 @@ def list_targets(session: Session, actor: User, domain_id: str, environment_id: 
 
 
 def targets_of_project(session: Session, project_id: str) -> list[SubscriptionTarget]:
-    """Every subscription target of the project's environments (for fulfillment)."""
-    return list(session.scalars(select(SubscriptionTarget).where(SubscriptionTarget.project_id == project_id)
-                                .order_by(SubscriptionTarget.created_at)))
+    """Every subscription target of the project's environments that still exist (for fulfillment)."""
+    return list(session.scalars(select(SubscriptionTarget).join(Environment).where(
+        SubscriptionTarget.project_id == project_id, Environment.status.not_in(("DELETING", "DELETED")))
+        .order_by(SubscriptionTarget.created_at)))
 
 
 def warehouse_login(session: Session, settings: Settings, actor: User, domain_id: str,
