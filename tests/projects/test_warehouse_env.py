@@ -1,12 +1,17 @@
 """DefaultDataWarehouse environments: a schema and login role in PostgreSQL, locked away from each other."""
 
+import json
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import make_settings, serve, wait_for
+from conftest import Caller, make_settings, serve, wait_for
 from openzone.db.migrate import upgrade
 from openzone.db.session import session_scope
 from openzone.errors import AccessDeniedError
@@ -107,6 +112,7 @@ def test_delete_drops_the_schema_and_the_role(wh_server, domain, warehouse_url):
     details = login(wh_server, owner, domain.id, env["id"])
     with connect_as(details) as conn:
         conn.execute("CREATE TABLE t AS SELECT 1 AS x")
+    keys = owner.dz.get_environment_credentials(domainIdentifier=domain.id, environmentIdentifier=env["id"])
     owner.dz.delete_environment(domainIdentifier=domain.id, identifier=env["id"])
     wait_for(lambda: owner.dz.get_environment(domainIdentifier=domain.id, identifier=env["id"])["status"] == "DELETED")
     with admin_connect(warehouse_url) as conn:
@@ -114,6 +120,8 @@ def test_delete_drops_the_schema_and_the_role(wh_server, domain, warehouse_url):
         assert conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (details["user"],)).fetchone() is None
     with pytest.raises(psycopg.OperationalError):
         connect_as(details)
+    members = owner.dz.list_project_memberships(domainIdentifier=domain.id, projectIdentifier=project["id"])
+    assert len(members["members"]) == 1  # the environment's principal left the project with it
 
 
 def test_an_unreachable_warehouse_fails_the_environment_with_a_cause(tmp_path):
@@ -136,3 +144,39 @@ def test_without_a_warehouse_the_blueprint_is_refused(server):
     with pytest.raises(ClientError) as refused:
         warehouse_environment(owner, domain, project["id"], "dw")
     assert "OPENZONE_WAREHOUSE_URL" in refused.value.response["Error"]["Message"]
+
+
+def test_environment_credentials_act_as_the_environment_for_members_only(wh_server, domain):
+    owner, project, env = new_environment(wh_server, domain)
+    keys = owner.dz.get_environment_credentials(domainIdentifier=domain.id, environmentIdentifier=env["id"])
+    assert keys["accessKeyId"].startswith("AKIA") and keys["secretAccessKey"]
+    again = owner.dz.get_environment_credentials(domainIdentifier=domain.id, environmentIdentifier=env["id"])
+    assert again["accessKeyId"] == keys["accessKeyId"]  # one principal per environment, not a key per call
+    as_env = Caller(wh_server, f"datazone_usr_{env['id']}", keys["accessKeyId"], keys["secretAccessKey"])
+    assert as_env.dz.get_environment(domainIdentifier=domain.id, identifier=env["id"])["id"] == env["id"]
+    with pytest.raises(ClientError) as not_admin:  # a consumer of the project, not one of its administrators
+        as_env.dz.create_environment(domainIdentifier=domain.id, projectIdentifier=project["id"], name="x",
+                                     environmentBlueprintIdentifier=domain.blueprint)
+    assert not_admin.value.response["Error"]["Code"] == "AccessDeniedException"
+    outsider = join(domain, wh_server.user())
+    with pytest.raises(ClientError) as refused:
+        outsider.dz.get_environment_credentials(domainIdentifier=domain.id, environmentIdentifier=env["id"])
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_cli_prints_login_details_to_members(wh_server, domain):
+    owner, project, env = new_environment(wh_server, domain)
+    outsider = join(domain, wh_server.user())
+    cli_env = {**os.environ, "OPENZONE_DATA_DIR": str(wh_server.settings.data_dir),
+               "OPENZONE_DATABASE_URL": wh_server.settings.metadata_url,
+               "OPENZONE_WAREHOUSE_URL": wh_server.settings.warehouse_url}
+    command = [str(Path(sys.executable).parent / "openzone"), "environments", "credentials", domain.id, env["id"]]
+    printed = subprocess.run([*command, "--user", owner.name], env=cli_env, capture_output=True, text=True,
+                             timeout=120)
+    assert printed.returncode == 0, printed.stderr
+    details = json.loads(printed.stdout)
+    with connect_as(details) as conn:
+        assert conn.execute("SELECT current_user").fetchone()[0] == f"oz_env_{env['id']}"
+    refused = subprocess.run([*command, "--user", outsider.name], env=cli_env, capture_output=True, text=True,
+                             timeout=120)
+    assert refused.returncode == 1 and "not a member" in refused.stderr

@@ -15,7 +15,7 @@ from openzone.identity.models import User
 from openzone.jobs.queue import enqueue, task
 from openzone.lake.access import get_warehouse
 from openzone.projects import service as projects
-from openzone.projects import warehouse_env
+from openzone.projects import env_credentials, warehouse_env
 from openzone.projects.models import BlueprintConfiguration, Environment, EnvironmentProfile, SubscriptionTarget
 from openzone.sources.models import Secret
 from openzone.wire.ids import new_id
@@ -253,6 +253,7 @@ def deprovision(session: Session, settings: Settings, payload: dict) -> None:
         for database in (environment.producer_db, environment.consumer_db):
             if database:
                 warehouse.drop_database(database)
+    env_credentials.retire(session, environment)
     environment.status = "DELETED"
     environment.provisioned_resources = []
     environment.deployment = {**environment.deployment, "deploymentStatus": "SUCCESSFUL", "isDeploymentComplete": True}
@@ -311,3 +312,8 @@ def warehouse_login(session: Session, settings: Settings, actor: User, domain_id
         raise AccessDeniedError(f"Only members of project {environment.project_id} can obtain the credentials "
                                 f"of environment {environment_id}.")
     return warehouse_env.login(session, settings, environment)
+
+
+def environment_credentials(session: Session, actor: User, domain_id: str, environment_id: str):
+    """SDK credentials acting as the environment, for members of its project."""
+    return env_credentials.credentials(session, actor, get_environment(session, actor, domain_id, environment_id))
