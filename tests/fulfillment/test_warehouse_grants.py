@@ -2,32 +2,19 @@
 
 import json
 
-import psycopg
 import pytest
 from psycopg import errors as pg_errors
 
-from conftest import make_settings, serve, wait_for
+from conftest import wait_for
 from openzone.db.session import session_scope
 from openzone.fulfillment import warehouse
 from openzone.fulfillment.models import WarehouseGrant
 from openzone.projects.models import Environment
-from warehouse import (admin_connect, build_warehouse_world, connect_as, create_warehouse, drop_warehouse,
+from warehouse_fixtures import warehouse_url, wh_server  # noqa: F401 (fixtures)
+from warehouse import (admin_connect, build_warehouse_world, connect_as,
                        grant_asset, login, publish_and_subscribe, redshift_asset)
 
 DENIED = pg_errors.InsufficientPrivilege
-
-
-@pytest.fixture(scope="module")
-def warehouse_url():
-    url = create_warehouse()
-    yield url
-    drop_warehouse(url)
-
-
-@pytest.fixture(scope="module")
-def wh_server(isolated_database_url, warehouse_url, tmp_path_factory):
-    yield from serve(make_settings(tmp_path_factory.mktemp("data"), isolated_database_url,
-                                   warehouse_url=warehouse_url))
 
 
 @pytest.fixture(scope="module")

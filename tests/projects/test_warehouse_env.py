@@ -15,36 +15,16 @@ from conftest import Caller, make_settings, serve, wait_for
 from openzone.db.migrate import upgrade
 from openzone.db.session import session_scope
 from openzone.errors import AccessDeniedError
-from openzone.identity.models import User
 from openzone.projects import environments as envs
 from scenario import resource
-from warehouse import (admin_connect, connect_as, create_warehouse, drop_warehouse, join, warehouse_domain,
+from warehouse_fixtures import warehouse_url, wh_server  # noqa: F401 (fixtures)
+from warehouse import (admin_connect, connect_as, join, login, warehouse_domain,
                        warehouse_environment)
-
-
-@pytest.fixture(scope="module")
-def warehouse_url():
-    url = create_warehouse()
-    yield url
-    drop_warehouse(url)
-
-
-@pytest.fixture(scope="module")
-def wh_server(isolated_database_url, warehouse_url, tmp_path_factory):
-    # A database of its own: another server's workers (without a warehouse) must not take these jobs.
-    yield from serve(make_settings(tmp_path_factory.mktemp("data"), isolated_database_url,
-                                   warehouse_url=warehouse_url))
 
 
 @pytest.fixture(scope="module")
 def domain(wh_server):
     return warehouse_domain(wh_server)
-
-
-def login(server, caller, domain_id: str, env_id: str) -> dict:
-    with session_scope(server.settings.metadata_url) as session:
-        actor = session.query(User).filter_by(name=caller.name).one()
-        return envs.warehouse_login(session, server.settings, actor, domain_id, env_id).as_dict()
 
 
 def new_environment(server, domain, name: str | None = None):
