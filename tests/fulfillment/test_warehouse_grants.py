@@ -166,3 +166,13 @@ def test_only_what_the_publishing_project_owns_is_granted(wh_server, world, gran
         with pytest.raises(warehouse.GrantFailure, match="does not belong"):
             warehouse.grant_table(session, wh_server.settings, grant_id, "foreign", environment, world.analytics_id,
                                   source)
+
+
+def test_revoke_tolerates_a_role_that_is_gone(wh_server, world, grant_id):
+    with session_scope(wh_server.settings.metadata_url) as session:  # what a grant to a deleted environment left
+        session.add(WarehouseGrant(grant_id=grant_id, asset_id="ghost", database=world.producer_login["database"],
+                                   role="oz_env_gone0000000000", source_schema=world.producer_login["schema"],
+                                   source_table="orders", columns=["id"], schema_usage=True))
+    revoke(wh_server, grant_id, "ghost")
+    with session_scope(wh_server.settings.metadata_url) as session:
+        assert session.query(WarehouseGrant).filter_by(grant_id=grant_id, asset_id="ghost").count() == 0
