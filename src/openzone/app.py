@@ -38,7 +38,9 @@ def register_operations() -> None:
     import openzone.search.routes  # noqa: F401
     import openzone.sources.routes  # noqa: F401
     import openzone.sources.tasks  # noqa: F401
+    import openzone.subscriptions.filter_routes  # noqa: F401
     import openzone.subscriptions.routes  # noqa: F401
+    import openzone.subscriptions.tasks  # noqa: F401
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -15,5 +15,6 @@ from openzone.projects import models as project_models  # noqa: F401
 from openzone.query import models as query_models  # noqa: F401
 from openzone.search import index as search_index  # noqa: F401  (its table, and the listener that keeps it)
 from openzone.sources import models as source_models  # noqa: F401
+from openzone.subscriptions import filter_models as subscription_filter_models  # noqa: F401
 from openzone.subscriptions import models as subscription_models  # noqa: F401
 from openzone.wire import idempotency  # noqa: F401

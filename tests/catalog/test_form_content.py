@@ -162,6 +162,8 @@ EXAMPLES = {
     "AssetCommonDetailsFormType": {"sourceIdentifier": "arn:aws:glue:us-east-1:123456789012:table/sales/orders",
                                    "summary": "Orders", "readMe": "# Orders\nOne row per order."},
     "DataSourceReferenceFormType": {"dataSourceIdentifier": "ds-123", "dataSourceRunId": "run-456"},
+    "OpenzoneAccessExpiryFormType": {"expiresAt": "2027-01-31T00:00:00Z"},
+    "OpenzoneSubscriptionTermsFormType": {"approvalRequired": False, "terms": "Internal use only"},
     "DataProvenanceFormType": {"provider": "Open Weather Ltd", "licence": "CC-BY-4.0",
                                "source": "https://example.org/weather", "product": "daily-observations"},
     "SuggestionFormType": {"status": "SUCCEEDED", "generator": "builtin", "suggestions": [

@@ -238,6 +238,26 @@ structure Prediction {
     status: String
 }
 ''',
+    # openzone's own, used in subscription requests (subscriptions/expiry.py reads it): access until a time.
+    "OpenzoneAccessExpiryFormType": _HEADER + '''
+/// Time-bound access: the subscription a request leads to is revoked by itself at expiresAt.
+structure OpenzoneAccessExpiryFormType {
+    /// An ISO-8601 date-time in the future, e.g. 2027-01-31T00:00:00Z (no offset means UTC).
+    @required
+    @amazon.datazone#searchable(modes: ["TECHNICAL"])
+    expiresAt: String
+}
+''',
+    # openzone's own, on an asset (subscriptions/service.py reads it): whether subscribing needs approval.
+    "OpenzoneSubscriptionTermsFormType": _HEADER + '''
+/// Subscription terms of an asset: with approvalRequired false, requests are accepted as they arrive.
+structure OpenzoneSubscriptionTermsFormType {
+    @required
+    approvalRequired: Boolean
+    @amazon.datazone#searchable
+    terms: String
+}
+''',
 }
 
 READ_ONLY_FORM_TYPES = frozenset({"DataSourceReferenceFormType", "SuggestionFormType", "DataProvenanceFormType"})

@@ -1,11 +1,17 @@
-"""The lake grant engine: a governed view per granted table in the subscriber's subscription database."""
+"""The lake grant engine: a governed view per granted table in the subscriber's subscription database.
 
-from sqlalchemy import select
+A grant scoped to asset filters shows only the filters' columns and rows; the query service materializes
+those rows when it builds the sandbox, so the table's files never become reachable from the consumer's SQL.
+"""
+
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from openzone.config import Settings
 from openzone.fulfillment.models import LakeView
 from openzone.lake.access import get_warehouse
+from openzone.subscriptions import scopes
+from openzone.subscriptions.filter_models import AssetScope
 
 
 class GrantFailure(Exception):
@@ -47,3 +53,12 @@ def views_of(session: Session, consumer_db: str) -> dict[str, tuple[str, str]]:
     """Every table visible in a subscription database: name -> (source database, source table)."""
     rows = session.scalars(select(LakeView).where(LakeView.database == consumer_db))
     return {row.name: (row.source_database, row.source_table) for row in rows}
+
+
+def scopes_of(session: Session, consumer_db: str) -> dict[str, scopes.Scope]:
+    """The tables of a subscription database that a filtered grant shows only in part: name -> scope."""
+    # One query finds the scoped ones: every query of the consumer builds its sandbox spec with this.
+    scoped = session.execute(select(LakeView.name, LakeView.grant_id, LakeView.asset_id).join(AssetScope, and_(
+        AssetScope.owner_kind == scopes.GRANT, AssetScope.owner_id == LakeView.grant_id,
+        AssetScope.asset_id == LakeView.asset_id)).where(LakeView.database == consumer_db))
+    return {name: scopes.effective_scope(session, grant_id, asset_id) for name, grant_id, asset_id in scoped}

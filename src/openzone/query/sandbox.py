@@ -6,7 +6,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -26,6 +26,17 @@ class SandboxOpenError(Exception):
 
 
 @dataclass(frozen=True)
+class ViewFilter:
+    """Part of a table a sandbox shows: these columns (None: all) of the rows where `where` holds (None: all).
+
+    `where` is an SQL condition built by openzone (sqlglot, quoted identifiers, literal values), never user text.
+    """
+
+    columns: tuple[str, ...] | None
+    where: str | None
+
+
+@dataclass(frozen=True)
 class SandboxSpec:
     """What one sandbox shows: databases of views over tables, and its resource limits."""
 
@@ -33,6 +44,8 @@ class SandboxSpec:
     default_database: str | None = None
     memory_limit: str = "1GB"
     threads: int = 2
+    # (database, view) -> the part of its table it shows; such tables are copied in, their files stay unreachable
+    filters: Mapping[tuple[str, str], ViewFilter] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for db, views in self.databases.items():
@@ -52,7 +65,8 @@ class SandboxSpec:
             (db, tuple(sorted((view, ref.metadata_location, ref.location) for view, ref in views.items())))
             for db, views in sorted(self.databases.items())
         )
-        return (dbs, self.default_database, self.memory_limit, self.threads)
+        filters = tuple(sorted(self.filters.items()))
+        return (dbs, self.default_database, self.memory_limit, self.threads, filters)
 
     def session_database(self) -> str | None:
         """Return the database that bare table names resolve in: the default, else the first one."""
@@ -61,9 +75,12 @@ class SandboxSpec:
         return min(self.databases) if self.databases else None
 
     def allowed_directories(self) -> list[str]:
-        """Return the folders of all visible tables, each with a trailing slash."""
+        """Return the folders of the tables shown whole, each with a trailing slash (filtered ones are copied in)."""
         folders = {
-            ref.location.rstrip("/") + "/" for views in self.databases.values() for ref in views.values()
+            ref.location.rstrip("/") + "/"
+            for db, views in self.databases.items()
+            for view, ref in views.items()
+            if (db, view) not in self.filters
         }
         return sorted(folders)
 
@@ -79,16 +96,29 @@ def quote_literal(value: str) -> str:
 
 
 def _create_views(con: duckdb.DuckDBPyConnection, spec: SandboxSpec) -> None:
-    """Attach one empty in-memory catalog per database and define its views over iceberg_scan."""
+    """Attach one empty in-memory catalog per database and define its views over iceberg_scan.
+
+    A filtered table is instead copied (its allowed columns and rows only) into the in-memory catalog
+    before the sandbox is locked: its folder is then not among the allowed directories, so no SQL of
+    the consumer (iceberg_scan, read_parquet, a path as a table name) can reach the unfiltered files.
+    """
+    if spec.filters:  # the copies live in memory, bounded by the sandbox's limit; nothing spills to disk
+        con.execute("SET temp_directory = ''")
+        con.execute(f"SET memory_limit = {quote_literal(spec.memory_limit)}")
     for db, views in sorted(spec.databases.items()):
         con.execute(f"ATTACH ':memory:' AS {quote_ident(db)}")
         for view, ref in sorted(views.items()):
+            scan = f"iceberg_scan({quote_literal(ref.metadata_location)})"
+            shown = spec.filters.get((db, view))
             try:
-                # DuckDB binds a view when it is created, so this reads the table's metadata now.
-                con.execute(
-                    f"CREATE VIEW {quote_ident(db)}.main.{quote_ident(view)} AS "
-                    f"SELECT * FROM iceberg_scan({quote_literal(ref.metadata_location)})"
-                )
+                if shown is None:
+                    # DuckDB binds a view when it is created, so this reads the table's metadata now.
+                    con.execute(f"CREATE VIEW {quote_ident(db)}.main.{quote_ident(view)} AS SELECT * FROM {scan}")
+                    continue
+                columns = ", ".join(map(quote_ident, shown.columns)) if shown.columns is not None else "*"
+                where = f" WHERE {shown.where}" if shown.where else ""
+                con.execute(f"CREATE TABLE {quote_ident(db)}.main.{quote_ident(view)} AS "
+                            f"SELECT {columns} FROM {scan}{where}")
             except duckdb.Error as e:
                 raise SandboxOpenError(db, view, e) from e
     if (session_db := spec.session_database()) is not None:

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openzone.db.base import Base, Timestamps
@@ -40,6 +40,8 @@ class Subscription(Timestamps, Base):
     approver_project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
     request_id: Mapped[str | None] = mapped_column(ForeignKey("subscription_requests.id"))
     retain_permissions: Mapped[bool | None] = mapped_column(Boolean)
+    # Time-bound access (OpenzoneAccessExpiryForm on the request): revoked by itself at this time.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     updated_by: Mapped[str | None] = mapped_column(String(36))
 
@@ -67,6 +69,8 @@ class GrantAsset(Timestamps, Base):
     asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id"), primary_key=True)
     asset_revision: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(24), default="GRANT_PENDING", index=True)
+    # False: no engine fulfils it; an external fulfiller reports through UpdateSubscriptionGrantStatus.
+    managed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     target_name: Mapped[str | None] = mapped_column(String(256))
     failure_cause: Mapped[str | None] = mapped_column(Text)
     granted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -8,8 +8,9 @@ from openzone.catalog import service as catalog
 from openzone.catalog.service import short_type_name
 from openzone.errors import ValidationError
 from openzone.projects import service as projects
-from openzone.subscriptions import service, states
-from openzone.subscriptions.models import Subscription, SubscriptionGrant, SubscriptionRequest
+from openzone.projects.routes import target_to_wire
+from openzone.subscriptions import manual, scopes, service, states, targets
+from openzone.subscriptions.models import GrantAsset, Subscription, SubscriptionGrant, SubscriptionRequest
 from openzone.wire.pagination import decode_token, page
 from openzone.wire.registry import Call, datazone
 
@@ -19,7 +20,7 @@ def _principal(session: Session, project_id: str) -> dict:
     return {"project": {"id": project.id, "name": project.name}}
 
 
-def _listing(session: Session, listing_id: str, revision: int) -> dict:
+def _listing(session: Session, listing_id: str, revision: int, scope: tuple[str, str] | None = None) -> dict:
     listing, snapshot = catalog.listing_snapshot(session, listing_id, revision)
     owner = projects.project_by_id(session, listing.owning_project_id)
     if listing.entity_type == "DATA_PRODUCT":
@@ -31,7 +32,8 @@ def _listing(session: Session, listing_id: str, revision: int) -> dict:
     else:
         item = {"assetListing": {"entityId": listing.asset_id, "entityRevision": str(snapshot.asset_revision),
                                  "entityType": short_type_name(listing.asset_type),
-                                 "forms": json.dumps(snapshot.forms), "glossaryTerms": []}}
+                                 "forms": json.dumps(snapshot.forms), "glossaryTerms": [],
+                                 "assetScope": scope and scopes.render(session, *scope, listing.asset_id)}}
     return {"id": listing.id, "revision": str(revision), "name": snapshot.name,
             "description": snapshot.description or "", "ownerProjectId": owner.id, "ownerProjectName": owner.name,
             "item": item}
@@ -42,7 +44,8 @@ def _request(session: Session, request: SubscriptionRequest, summary: bool = Fal
            "domainId": request.domain_id, "status": request.status, "createdAt": request.created_at,
            "updatedAt": request.updated_at, "requestReason": request.request_reason,
            "subscribedPrincipals": [_principal(session, request.project_id)],
-           "subscribedListings": [_listing(session, request.listing_id, request.listing_revision)],
+           "subscribedListings": [_listing(session, request.listing_id, request.listing_revision,
+                                           (scopes.REQUEST, request.id))],
            "reviewerId": request.reviewer_id, "decisionComment": request.decision_comment,
            "existingSubscriptionId": request.existing_subscription_id}
     forms = request.metadata_forms or []
@@ -69,10 +72,11 @@ def get_request(call: Call, p: dict) -> dict:
 
 @datazone("AcceptSubscriptionRequest")
 def accept_request(call: Call, p: dict) -> dict:
-    if p.get("assetScopes") or p.get("assetPermissions"):
-        raise ValidationError("Asset filters and S3 permissions on approval are not supported yet.")
+    if p.get("assetPermissions"):
+        raise ValidationError("S3 permissions on approval are not supported yet.")
     return _request(call.session, service.accept_request(call.session, call.principal, p["domainIdentifier"],
-                                                         p["identifier"], p.get("decisionComment")))
+                                                         p["identifier"], p.get("decisionComment"),
+                                                         p.get("assetScopes")))
 
 
 @datazone("RejectSubscriptionRequest")
@@ -93,7 +97,8 @@ def _subscription(session: Session, subscription: Subscription) -> dict:
             "domainId": subscription.domain_id, "status": subscription.status,
             "createdAt": subscription.created_at, "updatedAt": subscription.updated_at,
             "subscribedPrincipal": _principal(session, subscription.project_id),
-            "subscribedListing": _listing(session, subscription.listing_id, subscription.listing_revision),
+            "subscribedListing": _listing(session, subscription.listing_id, subscription.listing_revision,
+                                          (scopes.SUBSCRIPTION, subscription.id)),
             "subscriptionRequestId": subscription.request_id, "retainPermissions": subscription.retain_permissions}
 
 
@@ -122,8 +127,22 @@ def cancel_subscription(call: Call, p: dict) -> dict:
                                                       p["identifier"]))
 
 
-def _grant(session: Session, grant: SubscriptionGrant) -> dict:
-    assets = service.grant_assets(session, grant.id)
+# Shown on an unmanaged asset while it waits: approval alone has not given access (DataZone's own wording).
+UNMANAGED = ("Subscription approval does not provide access to data. Subscription grants on this asset are not "
+             "managed by openzone: an external fulfiller grants access and reports it with "
+             "UpdateSubscriptionGrantStatus.")
+
+
+def _cause(asset: GrantAsset) -> dict | None:
+    if asset.failure_cause:
+        return {"message": asset.failure_cause}
+    if not asset.managed and asset.status == states.GRANT_PENDING:
+        return {"message": UNMANAGED}
+    return None
+
+
+def _grant(session: Session, grant: SubscriptionGrant, assets: list[GrantAsset] | None = None) -> dict:
+    assets = service.grant_assets(session, grant.id) if assets is None else assets
     return {"id": grant.id, "createdBy": grant.created_by, "updatedBy": grant.updated_by, "domainId": grant.domain_id,
             "createdAt": grant.created_at, "updatedAt": grant.updated_at, "environmentId": grant.environment_id,
             "subscriptionTargetId": grant.target_id, "subscriptionId": grant.subscription_id,
@@ -131,7 +150,8 @@ def _grant(session: Session, grant: SubscriptionGrant) -> dict:
             "status": states.overall([a.status for a in assets]),
             "assets": [{"assetId": a.asset_id, "assetRevision": str(a.asset_revision), "status": a.status,
                         "targetName": a.target_name, "grantedTimestamp": a.granted_at, "failureTimestamp": a.failed_at,
-                        "failureCause": {"message": a.failure_cause} if a.failure_cause else None} for a in assets]}
+                        "failureCause": _cause(a),
+                        "assetScope": scopes.render(session, scopes.GRANT, grant.id, a.asset_id)} for a in assets]}
 
 
 @datazone("GetSubscriptionGrant")
@@ -144,3 +164,54 @@ def list_grants(call: Call, p: dict) -> dict:
     offset, limit = decode_token(p.get("nextToken")), p.get("maxResults", 50)
     items, token = page(service.list_grants(call.session, call.principal, p, offset, limit), offset, limit)
     return {"items": [_grant(call.session, g) for g in items], "nextToken": token}
+
+
+@datazone("UpdateSubscriptionGrantStatus")
+def update_grant_status(call: Call, p: dict) -> dict:
+    return _grant(call.session, manual.update_grant_status(call.session, call.principal, p["domainIdentifier"],
+                                                           p["identifier"], p["assetIdentifier"], p))
+
+
+@datazone("CreateSubscriptionGrant")
+def create_grant(call: Call, p: dict) -> dict:
+    return _grant(call.session, manual.create_grant(call.session, call.principal, p["domainIdentifier"], p))
+
+
+@datazone("DeleteSubscriptionGrant")
+def delete_grant(call: Call, p: dict) -> dict:
+    return _grant(call.session, *manual.delete_grant(call.session, call.principal, p["domainIdentifier"],
+                                                     p["identifier"]))
+
+
+@datazone("UpdateSubscriptionRequest")
+def update_request(call: Call, p: dict) -> dict:
+    return _request(call.session, manual.update_request(call.session, call.principal, p["domainIdentifier"],
+                                                        p["identifier"], p["requestReason"]))
+
+
+@datazone("DeleteSubscriptionRequest")
+def delete_request(call: Call, p: dict) -> dict:
+    manual.delete_request(call.session, call.principal, p["domainIdentifier"], p["identifier"])
+    return {}
+
+
+@datazone("CreateSubscriptionTarget")
+def create_target(call: Call, p: dict) -> dict:
+    return target_to_wire(targets.create_target(call.session, call.principal, p["domainIdentifier"], p))
+
+
+@datazone("GetSubscriptionTarget")
+def get_target(call: Call, p: dict) -> dict:
+    return target_to_wire(targets.get_target(call.session, call.principal, p["domainIdentifier"],
+                                             p["environmentIdentifier"], p["identifier"]))
+
+
+@datazone("UpdateSubscriptionTarget")
+def update_target(call: Call, p: dict) -> dict:
+    return target_to_wire(targets.update_target(call.session, call.principal, p["domainIdentifier"], p))
+
+
+@datazone("DeleteSubscriptionTarget")
+def delete_target(call: Call, p: dict) -> dict:
+    targets.delete_target(call.session, call.principal, p["domainIdentifier"], p)
+    return {}

@@ -1,10 +1,13 @@
 """Requesting, approving, revoking and cancelling subscriptions; each change records grant intents."""
 
+import json
+from datetime import datetime
+
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from openzone.catalog import service as catalog
-from openzone.catalog.models import Listing
+from openzone.catalog.models import AssetRevision, Listing
 from openzone.domains import service as domains
 from openzone.errors import AccessDeniedError, ConflictError, NotFoundError, ValidationError
 from openzone.events.outbox import Entity, emit
@@ -13,8 +16,8 @@ from openzone.identity.models import User
 from openzone.jobs.queue import enqueue
 from openzone.projects import environments
 from openzone.projects import service as projects
-from openzone.projects.models import Environment
-from openzone.subscriptions import states
+from openzone.projects.models import Environment, SubscriptionTarget
+from openzone.subscriptions import expiry, scopes, states, targets
 from openzone.subscriptions.models import GrantAsset, Subscription, SubscriptionGrant, SubscriptionRequest
 from openzone.wire.ids import new_id
 
@@ -26,12 +29,13 @@ def create_request(session: Session, actor: User, domain_id: str, p: dict) -> Su
         raise ValidationError("Exactly one subscribed principal of type project is supported.")
     if len(listings) != 1:
         raise ValidationError("Exactly one subscribed listing is required.")
-    if p.get("assetScopes") or p.get("assetPermissions"):
-        raise ValidationError("Asset filters and S3 permissions in requests are not supported yet.")
+    if p.get("assetPermissions"):
+        raise ValidationError("S3 permissions in requests are not supported yet.")
     project = projects.require_actor(session, actor, domain_id, principals[0]["project"]["identifier"])
     listing = catalog.active_listing(session, domain_id, listings[0]["identifier"])
     enforcement.check_subscription_request(session, domain_id, listing.owning_project_id, listing.asset_type,
                                            p.get("metadataForms") or [])
+    expiry.requested_expiry(p.get("metadataForms"))
     if listing.owning_project_id == project.id:
         raise ValidationError("A project cannot subscribe to a listing it publishes; it already owns the asset.")
     if session.scalar(select(SubscriptionRequest.id).where(
@@ -42,14 +46,28 @@ def create_request(session: Session, actor: User, domain_id: str, p: dict) -> Su
     if existing is not None:
         raise ConflictError(f"Project {project.id} is already subscribed to listing {listing.id} "
                             f"(subscription {existing.id}).")
+    asset_scopes = scopes.validate(session, listing, listing.revision, p.get("assetScopes"))
     request = SubscriptionRequest(
         id=new_id(), domain_id=domain_id, request_reason=p["requestReason"], project_id=project.id,
         listing_id=listing.id, listing_revision=listing.revision, approver_project_id=listing.owning_project_id,
         metadata_forms=p.get("metadataForms"), created_by=actor.id)
     session.add(request)
     session.flush()
-    _request_event(session, request, actor, "Subscription Request Created")
-    return request
+    scopes.record(session, scopes.REQUEST, request.id, asset_scopes)
+    auto = not approval_required(session, listing)
+    request_event(session, request, actor, "Subscription Request Created", auto)
+    return accept_request(session, actor, domain_id, request.id, None, auto=True) if auto else request
+
+
+def approval_required(session: Session, listing: Listing) -> bool:
+    """False when the listed asset's OpenzoneSubscriptionTermsForm says approvalRequired: false."""
+    if listing.entity_type != "ASSET":
+        return True
+    revision = session.get(AssetRevision, (listing.asset_id, listing.asset_revision))
+    for form in revision.forms if revision is not None else ():
+        if form.get("typeName", "").removeprefix("amazon.datazone.") == "OpenzoneSubscriptionTermsFormType":
+            return json.loads(form.get("content") or "{}").get("approvalRequired") is not False
+    return True
 
 
 def _approved_subscription(session: Session, project_id: str, listing_id: str) -> Subscription | None:
@@ -58,12 +76,18 @@ def _approved_subscription(session: Session, project_id: str, listing_id: str) -
         Subscription.status == states.APPROVED))
 
 
-def _request_event(session: Session, request: SubscriptionRequest, actor: User, detail_type: str) -> None:
+def request_event(session: Session, request: SubscriptionRequest, actor: User, detail_type: str,
+                  auto: bool = False) -> None:
+    """Emit a Subscription Request event (autoApproved: the listing needed no approval)."""
+    listing = session.get(Listing, request.listing_id)
+    asset_types = {catalog.short_type_name(t) for _, _, t in
+                   catalog.listing_assets(session, listing, request.listing_revision)}
     emit(session, detail_type=detail_type, domain_id=request.domain_id,
          entity=Entity(request.id, "SubscriptionRequestEntityType", owning_project_id=request.project_id),
          user_id=actor.id, data={
-             "autoApproved": False, "requesterId": request.created_by, "reviewerId": request.reviewer_id,
-             "isManagedAsset": True, "status": request.status,
+             "autoApproved": auto, "requesterId": request.created_by, "reviewerId": request.reviewer_id,
+             # false: approval alone grants nothing; an external fulfiller must act and report back
+             "isManagedAsset": asset_types <= targets.MANAGED_ASSET_TYPES, "status": request.status,
              "subscribedListings": [{"id": request.listing_id, "ownerProjectId": request.approver_project_id,
                                      "version": str(request.listing_revision)}],
              "subscribedPrincipals": [{"id": request.project_id, "type": "PROJECT"}]})
@@ -99,15 +123,24 @@ def reject_request(session: Session, actor: User, domain_id: str, request_id: st
     request.status, request.reviewer_id, request.updated_by = states.REQUEST_REJECTED, actor.id, actor.id
     request.decision_comment = comment
     session.flush()
-    _request_event(session, request, actor, "Subscription Request Rejected")
+    request_event(session, request, actor, "Subscription Request Rejected")
     return request
 
 
 def accept_request(session: Session, actor: User, domain_id: str, request_id: str,
-                   comment: str | None) -> SubscriptionRequest:
-    """Approve a pending request: a subscription, and one grant per matching target of the subscriber."""
-    request = _decide(session, actor, domain_id, request_id)
-    request.status, request.reviewer_id, request.updated_by = states.REQUEST_ACCEPTED, actor.id, actor.id
+                   comment: str | None, asset_scopes: list[dict] | None = None, auto: bool = False) -> SubscriptionRequest:
+    """Approve a pending request: a subscription, and one grant per matching target of the subscriber.
+
+    assetScopes given on approval replace the requested ones (the approver decides what is shared);
+    auto: the listing needs no approval; the requester's own call accepts it, with no reviewer."""
+    request = get_request(session, actor, domain_id, request_id) if auto else _decide(session, actor, domain_id,
+                                                                                       request_id)
+    if asset_scopes is not None:
+        scopes.record(session, scopes.REQUEST, request.id, scopes.validate(
+            session, session.get(Listing, request.listing_id), request.listing_revision, asset_scopes))
+    expires_at = _expiry_still_ahead(request)
+    request.status, request.reviewer_id, request.updated_by = (
+        states.REQUEST_ACCEPTED, None if auto else actor.id, actor.id)
     request.decision_comment = comment
     subscription = Subscription(
         id=new_id(), domain_id=domain_id, project_id=request.project_id, listing_id=request.listing_id,
@@ -115,16 +148,25 @@ def accept_request(session: Session, actor: User, domain_id: str, request_id: st
         request_id=request.id, created_by=actor.id)
     session.add(subscription)
     session.flush()
-    _request_event(session, request, actor, "Subscription Request Accepted")
-    _subscription_event(session, subscription, actor, "Subscription Created")
+    scopes.record(session, scopes.SUBSCRIPTION, subscription.id, scopes.scopes_of(session, scopes.REQUEST, request.id))
+    expiry.schedule(session, subscription, expires_at)
+    request_event(session, request, actor, "Subscription Request Accepted", auto)
+    _subscription_event(session, subscription, actor.id, "Subscription Created")
     listing = session.get(Listing, request.listing_id)
     # A data product's listing grants all its assets at once: a target takes it if it takes any of their types.
     asset_types = {catalog.short_type_name(t) for _, _, t in
                    catalog.listing_assets(session, listing, subscription.listing_revision)}
     for target in environments.targets_of_project(session, request.project_id):
-        if target.creation_mode == "AUTOMATIC" and asset_types & set(target.applicable_asset_types):
+        if target.creation_mode == targets.AUTOMATIC and targets.accepts(target, asset_types):
             create_grant(session, actor, subscription, target.id, target.environment_id, listing)
     return request
+
+
+def _expiry_still_ahead(request: SubscriptionRequest) -> datetime | None:
+    try:
+        return expiry.requested_expiry(request.metadata_forms)
+    except ValidationError as expired:  # asked for access that ended while the request waited
+        raise ConflictError(f"Subscription request {request.id} cannot be accepted: {expired}") from None
 
 
 def create_grant(session: Session, actor: User, subscription: Subscription, target_id: str,
@@ -135,34 +177,55 @@ def create_grant(session: Session, actor: User, subscription: Subscription, targ
                               listing_revision=subscription.listing_revision, created_by=actor.id)
     session.add(grant)
     session.flush()  # no ORM relationships: flush the parent before rows that point at it
+    scopes.record(session, scopes.GRANT, grant.id, scopes.scopes_of(session, scopes.SUBSCRIPTION, subscription.id))
     granted = catalog.listing_assets(session, listing, subscription.listing_revision)
-    for asset_id, asset_revision, _ in granted:
-        session.add(GrantAsset(grant_id=grant.id, asset_id=asset_id, asset_revision=asset_revision,
-                               status=states.GRANT_PENDING))
+    target = session.get(SubscriptionTarget, target_id)
+    rows = [GrantAsset(grant_id=grant.id, asset_id=asset_id, asset_revision=asset_revision,
+                       status=states.GRANT_PENDING, managed=targets.is_managed(target, asset_type))
+            for asset_id, asset_revision, asset_type in granted]
+    session.add_all(rows)
     session.flush()
-    for asset_id, _, _ in granted:
-        grant_event(session, grant, asset_id, actor.id, "Subscription Grant Requested")
-    enqueue(session, "grant.fulfill", {"grant_id": grant.id})
+    for row in rows:
+        grant_event(session, grant, row.asset_id, actor.id, "Subscription Grant Requested")
+    if any(row.managed for row in rows):  # the others wait for an external fulfiller
+        enqueue(session, "grant.fulfill", {"grant_id": grant.id})
     return grant
 
 
 def grant_event(session: Session, grant: SubscriptionGrant, asset_id: str, user_id: str | None,
                 detail_type: str, extra: dict | None = None) -> None:
-    """Emit a Subscription Grant event carrying what a fulfiller needs."""
+    """Emit a Subscription Grant event carrying what a fulfiller needs: the asset and its forms, the target,
+    the subscriber, and whether an engine of openzone fulfils it (isManagedAsset) or someone must act."""
     listing = session.get(Listing, grant.listing_id)
+    row = session.get(GrantAsset, (grant.id, asset_id))
+    revision = session.get(AssetRevision, (asset_id, row.asset_revision)) if row is not None else None
+    target = session.get(SubscriptionTarget, grant.target_id)
     emit(session, detail_type=detail_type, domain_id=grant.domain_id,
          entity=Entity(grant.id, "SubscriptionGrantEntityType", owning_project_id=listing.owning_project_id),
          user_id=user_id, data={
              "asset": {"id": asset_id, "listingId": grant.listing_id, "listingVersion": str(grant.listing_revision),
-                       "typeName": catalog.short_type_name(catalog.granted_asset_type(session, listing, asset_id))},
-             "subscriptionTarget": {"id": grant.target_id, "environmentId": grant.environment_id},
+                       "typeName": catalog.short_type_name(catalog.granted_asset_type(session, listing, asset_id)),
+                       "revision": str(row.asset_revision) if row is not None else None,
+                       "name": revision.name if revision is not None else None,
+                       "forms": revision.forms if revision is not None else []},
+             "subscriptionTarget": {"id": grant.target_id, "environmentId": grant.environment_id,
+                                    "name": target.name, "typeName": target.type, "provider": target.provider,
+                                    "subscriptionTargetConfig": target.config,
+                                    "authorizedPrincipals": target.authorized_principals,
+                                    "subscriptionGrantCreationMode": target.creation_mode},
+             "subscribedPrincipal": {"id": target.project_id, "type": "PROJECT"},
+             "publishingProjectId": listing.owning_project_id,
+             "isManagedAsset": bool(row.managed) if row is not None else True,
+             "status": row.status if row is not None else None,
              "subscriptionId": grant.subscription_id, **(extra or {})})
 
 
-def _subscription_event(session: Session, subscription: Subscription, actor: User, detail_type: str) -> None:
+def _subscription_event(session: Session, subscription: Subscription, user_id: str | None, detail_type: str,
+                        extra: dict | None = None) -> None:
     emit(session, detail_type=detail_type, domain_id=subscription.domain_id,
          entity=Entity(subscription.id, "SubscriptionEntityType", owning_project_id=subscription.project_id),
-         user_id=actor.id, data={
+         user_id=user_id, data={
+             **(extra or {}), "expiresAt": subscription.expires_at.isoformat() if subscription.expires_at else None,
              "status": subscription.status, "subscriptionRequestId": subscription.request_id,
              "subscribedListing": {"id": subscription.listing_id, "ownerProjectId": subscription.approver_project_id,
                                    "version": str(subscription.listing_revision)},
@@ -185,7 +248,7 @@ def revoke(session: Session, actor: User, domain_id: str, subscription_id: str,
     subscription = get_subscription(session, actor, domain_id, subscription_id)
     if not projects.is_actor(session, subscription.approver_project_id, actor):
         raise AccessDeniedError("Only owners and contributors of the publishing project can revoke a subscription.")
-    return _end(session, actor, subscription, states.REVOKED, retain_permissions, "Subscription Revoked")
+    return end(session, actor.id, subscription, states.REVOKED, retain_permissions, "Subscription Revoked")
 
 
 def cancel(session: Session, actor: User, domain_id: str, subscription_id: str) -> Subscription:
@@ -193,32 +256,37 @@ def cancel(session: Session, actor: User, domain_id: str, subscription_id: str) 
     subscription = get_subscription(session, actor, domain_id, subscription_id)
     if not projects.is_actor(session, subscription.project_id, actor):
         raise AccessDeniedError("Only owners and contributors of the subscribing project can cancel a subscription.")
-    return _end(session, actor, subscription, states.CANCELLED, None, "Subscription Cancelled")
+    return end(session, actor.id, subscription, states.CANCELLED, None, "Subscription Cancelled")
 
 
-def _end(session: Session, actor: User, subscription: Subscription, status: str, retain: bool | None,
-         detail_type: str) -> Subscription:
+def end(session: Session, user_id: str | None, subscription: Subscription, status: str, retain: bool | None,
+        detail_type: str, reason: str | None = None) -> Subscription:
+    """End an APPROVED subscription (user_id None: openzone itself, e.g. on expiry) and revoke its grants."""
     if subscription.status != states.APPROVED:
         raise ConflictError(f"Subscription {subscription.id} is {subscription.status}, not APPROVED.")
-    subscription.status, subscription.updated_by, subscription.retain_permissions = status, actor.id, retain
+    subscription.status, subscription.updated_by, subscription.retain_permissions = status, user_id, retain
     session.flush()
-    _subscription_event(session, subscription, actor, detail_type)
+    _subscription_event(session, subscription, user_id, detail_type, {"reason": reason} if reason else None)
     if not retain:
         for grant in session.scalars(select(SubscriptionGrant).where(SubscriptionGrant.subscription_id == subscription.id)):
-            request_revoke(session, actor, grant)
+            request_revoke(session, user_id, grant)
     return subscription
 
 
-def request_revoke(session: Session, actor: User, grant: SubscriptionGrant) -> None:
-    """Move the grant's assets to REVOKE_PENDING and queue the revocation."""
+def request_revoke(session: Session, user_id: str | None, grant: SubscriptionGrant) -> None:
+    """Move the grant's assets to REVOKE_PENDING and queue the revocation of those an engine manages."""
+    managed = False
     for asset in session.scalars(select(GrantAsset).where(GrantAsset.grant_id == grant.id)):
         if asset.status in (states.REVOKED_ASSET, states.REVOKE_PENDING, states.REVOKE_IN_PROGRESS):
             continue
         asset.status = states.move_asset(asset.status, states.REVOKE_PENDING)
-        grant_event(session, grant, asset.asset_id, actor.id, "Subscription Grant Revoke Requested")
-    grant.updated_by = actor.id
+        managed = managed or asset.managed
+        session.flush()
+        grant_event(session, grant, asset.asset_id, user_id, "Subscription Grant Revoke Requested")
+    grant.updated_by = user_id
     session.flush()
-    enqueue(session, "grant.revoke", {"grant_id": grant.id})
+    if managed:
+        enqueue(session, "grant.revoke", {"grant_id": grant.id})
 
 
 def _scoped(session: Session, actor: User, query, model, p: dict):

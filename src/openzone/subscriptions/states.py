@@ -23,10 +23,24 @@ _ASSET_MOVES = {
 }
 
 
+# An external fulfiller may report the outcome without reporting the work in between.
+_REPORTED_MOVES = {**_ASSET_MOVES, GRANT_PENDING: _ASSET_MOVES[GRANT_PENDING] | {GRANTED},
+                   REVOKE_PENDING: _ASSET_MOVES[REVOKE_PENDING] | {REVOKED_ASSET}}
+
+
 def move_asset(current: str, target: str) -> str:
     """The new grant-asset status, or ConflictError for a move the state machine does not allow."""
     if target not in _ASSET_MOVES[current]:
         raise ConflictError(f"A grant asset cannot go from {current} to {target}.")
+    return target
+
+
+def move_reported(current: str, target: str) -> str:
+    """The status an external fulfiller reports (UpdateSubscriptionGrantStatus), or ConflictError."""
+    if target not in _REPORTED_MOVES[current]:
+        allowed = ", ".join(sorted(_REPORTED_MOVES[current])) or "nothing (it is final)"
+        raise ConflictError(f"A grant asset cannot go from {current} to {target}; from {current} it may go to "
+                            f"{allowed}.")
     return target
 
 
