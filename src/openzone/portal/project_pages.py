@@ -6,6 +6,7 @@ from starlette.responses import Response
 
 from openzone.errors import OpenzoneError
 from openzone.portal.web import Page, redirect
+from openzone.projects import environments
 
 DESIGNATIONS = ("PROJECT_OWNER", "PROJECT_CONTRIBUTOR", "PROJECT_CATALOG_CONSUMER", "PROJECT_CATALOG_VIEWER",
                 "PROJECT_CATALOG_STEWARD")
@@ -99,3 +100,13 @@ def create_environment(page: Page) -> Response:
     except OpenzoneError as error:
         return _again(page, error)
     return redirect(f"/d/{domain_id}/projects/{project_id}", notice="environment requested")
+
+
+def warehouse_login(page: Page) -> Response:
+    """How to connect to a data warehouse environment with psql or a BI tool (project members only)."""
+    domain_id, environment_id = page.request.path_params["domain"], page.request.path_params["environment"]
+    login = environments.warehouse_login(page.session, page.request.app.state.settings, page.user, domain_id,
+                                         environment_id)
+    response = page.render("warehouse_login.html", domain_id=domain_id, login=login, environment_id=environment_id)
+    response.headers["Cache-Control"] = "no-store"  # a password: never kept by the browser or a proxy
+    return response

@@ -35,6 +35,7 @@ def portal_routes() -> list:
         Route(D + "/projects/{project}/members", action(project_pages.set_member), methods=["POST"]),
         Route(D + "/projects/{project}/members/remove", action(project_pages.remove_member), methods=["POST"]),
         Route(D + "/projects/{project}/environments", action(project_pages.create_environment), methods=["POST"]),
+        Route(D + "/environments/{environment}/login", page(project_pages.warehouse_login), methods=["GET"]),
         Route(D + "/query", page(query_pages.editor), methods=["GET"]),
         Route(D + "/query", action(query_pages.run), methods=["POST"]),
         Route(D + "/query/{execution}", page(query_pages.execution), methods=["GET"]),
