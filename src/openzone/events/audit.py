@@ -53,18 +53,21 @@ def record(session: Session, row: dict) -> None:
     entry.listing_id = listings[0].get("id")
     entry.owner_project_id = listings[0].get("ownerProjectId") or meta.get("owningProjectId")
     entry.project_id = principals[0].get("id")
+    if listings[0].get("entityType") == "ASSET":
+        entry.asset_id = listings[0].get("entityId")
     asset = data.get("asset") or {}
     if asset:  # grant events: the asset itself; the subscriber is the subscription's
         entry.asset_id, entry.listing_id = asset.get("id"), asset.get("listingId")
         entry.project_id = _subscriber(session, data.get("subscriptionId"))
-    entry.reason = _reason(data)
+    entry.reason = _reason(action, data)
     session.add(entry)
 
 
-def _reason(data: dict) -> str | None:
-    for key in ("requestReason", "decisionComment", "reason"):
-        if data.get(key):
-            return data[key]
+def _reason(action: str, data: dict) -> str | None:
+    # The requester says why on a request; a reviewer's comment is the why of a decision.
+    key = "requestReason" if action in ("REQUESTED", "REQUEST_UPDATED") else "decisionComment"
+    if data.get(key) or data.get("reason"):
+        return data.get(key) or data["reason"]
     cause = data.get("failureCause") or data.get("error")
     if isinstance(cause, dict):
         return cause.get("message")

@@ -202,3 +202,9 @@ def pending_count(session: Session, target: EventTarget) -> int:
     return session.scalar(select(func.count()).where(EventDelivery.target_pk == target.id,
                                                      EventDelivery.status == "PENDING")) or 0
 
+
+
+def dead_count(session: Session, target: EventTarget) -> int:
+    """Dead letters of a target."""
+    return session.scalar(select(func.count()).where(EventDelivery.target_pk == target.id,
+                                                     EventDelivery.status == "DEAD")) or 0

@@ -59,13 +59,19 @@ def _approved_subscription(session: Session, project_id: str, listing_id: str) -
 
 
 def _request_event(session: Session, request: SubscriptionRequest, actor: User, detail_type: str) -> None:
+    listing = session.get(Listing, request.listing_id)
     emit(session, detail_type=detail_type, domain_id=request.domain_id,
          entity=Entity(request.id, "SubscriptionRequestEntityType", owning_project_id=request.project_id),
          user_id=actor.id, data={
              "autoApproved": False, "requesterId": request.created_by, "reviewerId": request.reviewer_id,
              "isManagedAsset": True, "status": request.status,
+             # openzone additions, for the audit trail's "why": the requester's reason, the reviewer's comment.
+             "requestReason": request.request_reason, "decisionComment": request.decision_comment,
              "subscribedListings": [{"id": request.listing_id, "ownerProjectId": request.approver_project_id,
-                                     "version": str(request.listing_revision)}],
+                                     "version": str(request.listing_revision),
+                                     # openzone addition: the listed asset or data product (audit per asset)
+                                     "entityId": listing.asset_id or listing.data_product_id,
+                                     "entityType": listing.entity_type}],
              "subscribedPrincipals": [{"id": request.project_id, "type": "PROJECT"}]})
 
 
