@@ -13,6 +13,7 @@ class Receiver:
     def __init__(self, secret: str | None = None, port: int = 0):
         self.secret = secret
         self.failing = False
+        self.gone = False  # stopped: kept-alive connections are dropped unanswered, new ones refused
         self.reject = lambda envelope: False  # also answer 503 to the events this says
         self.received: list[dict] = []  # envelopes, in arrival order
         self.bad_signatures = 0
@@ -33,6 +34,9 @@ class Receiver:
             protocol_version = "HTTP/1.1"
 
             def do_POST(self):  # noqa: N802
+                if receiver.gone:
+                    self.close_connection = True
+                    return
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver._lock:
                     if receiver.failing or receiver.reject(json.loads(body)):
@@ -50,6 +54,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
+        self.gone = False
         ThreadingHTTPServer.allow_reuse_address = True
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
@@ -58,6 +63,7 @@ class Receiver:
 
     def stop(self) -> None:
         """Go away entirely: connections are refused until start() (same port)."""
+        self.gone = True
         self._server.shutdown()
         self._server.server_close()
 

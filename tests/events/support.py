@@ -38,10 +38,10 @@ def add_rule(settings, name: str, pattern: str, target_url: str, **target) -> No
         assert failed == []
 
 
-def emit_events(settings, count: int, entities: int, detail_type: str = "Test Event") -> list[str]:
+def emit_events(settings, count: int, entities: int, detail_type: str = "Test Event", start: int = 0) -> list[str]:
     ids = []
     with session_scope(settings.metadata_url) as session:
-        for n in range(count):
+        for n in range(start, start + count):
             event = emit(session, detail_type=detail_type, domain_id="dzd_test",
                          entity=Entity(f"entity{n % entities}", "TestEntityType"), user_id="u1", data={"n": n})
             ids.append(event.id)

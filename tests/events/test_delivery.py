@@ -121,3 +121,19 @@ def test_two_dispatchers_share_the_work_without_losing_or_reordering(settings):
     assert errors == []
     assert sorted(receiver.ids()) == sorted(sent)
     assert_in_order_per_entity(receiver.received)
+
+
+def test_a_receiver_that_goes_away_and_comes_back_on_its_port_gets_everything(settings):
+    receiver = Receiver(SECRET)
+    add_rule(settings, "outage", '{"detail-type": ["Test Event"]}', receiver.url)
+    first = emit_events(settings, 10, entities=2)
+    pump(settings, lambda: set(receiver.ids()) >= set(first))
+    receiver.stop()  # connections refused (and kept-alive ones dropped)
+    during = emit_events(settings, 20, entities=2, start=10)
+    with session_scope(settings.metadata_url) as session:
+        pump(settings, lambda: session.scalar(select(EventDelivery.last_error).where(
+            EventDelivery.last_error.is_not(None)).limit(1)) is not None)
+    receiver.start()
+    pump(settings, lambda: set(receiver.ids()) >= set(first + during))
+    assert sorted(receiver.ids()) == sorted(first + during)
+    assert_in_order_per_entity(receiver.received)
