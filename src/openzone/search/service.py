@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, literal, literal_column, or_, select, table, text as sql
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.util import ClauseAdapter
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from openzone.catalog.models import Asset, AssetRevision, Listing
 from openzone.catalog.product_models import DataProduct, DataProductRevision
@@ -325,12 +326,23 @@ def _engine_candidates(session: Session, where: ColumnElement[bool], query: Quer
     if session.get_bind().dialect.name == "sqlite":
         fts = index.FTS_TABLE
         rowid = literal_column(f"{fts}.rowid")
-        pool = (select(rowid.label("doc_id"), literal_column(f"bm25({fts}, {_BM25})").label("score"))
-                .select_from(table(fts)).where(sql(f"{fts} MATCH :match").bindparams(match=fts5_query(query)))
-                .order_by(rowid.desc()).limit(pool_size).subquery("pool"))
+        match = fts5_query(query)
+        bounded = []
+        if pool_size is not None:
+            # The first pool_size matches (most recent first) are exactly the matches from the pool_size-th
+            # rowid up: FTS5 reads that bound cheaply, and takes the rowid range as a constraint below.
+            first = (select(rowid.label("doc_id")).select_from(table(fts))
+                     .where(sql(f"{fts} MATCH :pool_match").bindparams(pool_match=match))
+                     .order_by(rowid.desc()).limit(pool_size).subquery("pool"))
+            bounded = [rowid >= select(func.min(first.c.doc_id)).scalar_subquery()]
+        # Scope and filters apply to each match before bm25 (the costly part) scores it; conditions on the
+        # document's id (the filters' attribute probes) are put on the FTS rowid, so that SQLite checks them
+        # before it reads the document row.
+        on_match = replacement_traverse(where, {}, lambda element: rowid if element is D.c.id else None)
         statement = (select(D.c.id, D.c.kind, D.c.entity_id, D.c.updated_at, *_TERMS)
-                     .join_from(pool, D, D.c.id == pool.c.doc_id).where(where)
-                     .order_by(pool.c.score.asc(), D.c.entity_id).limit(CANDIDATES))
+                     .select_from(table(fts)).join(D, D.c.id == rowid)
+                     .where(sql(f"{fts} MATCH :match").bindparams(match=match), *bounded, on_match)
+                     .order_by(literal_column(f"bm25({fts}, {_BM25})").asc(), D.c.entity_id).limit(CANDIDATES))
     else:
         # The pool reads every column the rest needs in its one heap visit per match; scope and filters
         # then apply to the pool's rows (rewritten onto them), without a second lookup of each document,
