@@ -56,6 +56,7 @@ _VIEW = (
     .order_by(_G.c.created_at, _G.c.term_id)
 )
 _FIXED = 3  # the leading columns of _VIEW before _COLUMNS
+_MAX_REVISION = 2**31 - 1  # asset_revisions.revision is an INTEGER
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,8 @@ class AssetView:
 def asset_view(session: Session, actor: User, domain_id: str, asset_id: str, revision: str | None = None) -> AssetView:
     """What GetAsset shows of an asset of the caller's project inventory (same checks as assets.get_asset)."""
     wanted = int(revision) if revision is not None and revision.isdigit() else None
+    if wanted is not None and wanted > _MAX_REVISION:
+        wanted = 0  # beyond the column's range: no such revision (revisions count from 1)
     rows = session.connection().execute(_VIEW, {"domain": domain_id, "actor": actor.id, "asset": asset_id,
                                                 "revision": wanted}).all()
     if not rows or not (actor.is_admin or rows[0][0] is not None):
