@@ -7,8 +7,8 @@ by the compiled `filters`:
 1. With searchText, the engine looks at the first POOL documents matching any query word group or
    phrase (SQLite FTS5 `MATCH text.fts5_query`, the most recently indexed first; PostgreSQL
    `@@ to_tsquery('simple', text.tsquery)` through the GIN index, in table order; both stop early),
-   scores only those (bm25; PostgreSQL's ts_rank only those in scope and filters), and keeps the best
-   CANDIDATES in scope and filters: the work per query is bounded whatever the catalog's size. A
+   scores those in scope and filters (bm25 / ts_rank), and keeps the best CANDIDATES of them: the
+   work per query is bounded whatever the catalog's size. A
    query with symbols the analyser drops (`100%`, `50_50`) is also looked up literally (LIKE, every
    word). A match must hold every word of a one- or two-word query, at least half the words of a
    longer one, and every quoted phrase (in the `searchIn` attributes when given), checked on the
@@ -320,7 +320,7 @@ def _engine_candidates(session: Session, where: ColumnElement[bool], query: Quer
 
     With `pool_size`, the engine's work is bounded: it looks at the first pool_size matches (SQLite:
     most recently indexed; PostgreSQL: table order), the scope and filters keep CANDIDATES of them,
-    best scored first (bm25 over the pool; ts_rank over what scope and filters kept). Without, every
+    best scored first (bm25 / ts_rank, computed only for what scope and filters kept). Without, every
     match is looked at.
     """
     if session.get_bind().dialect.name == "sqlite":
