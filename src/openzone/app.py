@@ -31,6 +31,7 @@ def register_operations() -> None:
     import openzone.enrichment.routes  # noqa: F401
     import openzone.governance.routes  # noqa: F401
     import openzone.fulfillment.tasks  # noqa: F401
+    import openzone.fulfillment.reconcile.service  # noqa: F401  (the periodic reconciler job)
     import openzone.glossary.routes  # noqa: F401
     import openzone.projects.routes  # noqa: F401
     import openzone.query.routes  # noqa: F401

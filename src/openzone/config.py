@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     sources_chunk_size: int = 500
     # How often the scheduler looks for data sources whose cron schedule is due.
     scheduler_poll_seconds: float = 15.0
+    # How often the reconciler compares every grant with the engines and repairs drift (0: never by itself).
+    reconcile_interval_seconds: float = 300.0
 
     @cached_property
     def data_path(self) -> Path:

@@ -19,17 +19,47 @@ from openzone.subscriptions.models import GrantAsset, SubscriptionGrant
 log = logging.getLogger("openzone.fulfillment")
 
 
-@task("grant.fulfill")
-def fulfill(session: Session, settings: Settings, payload: dict) -> None:
-    """GRANT_PENDING -> GRANT_IN_PROGRESS -> GRANTED | GRANT_FAILED for each asset of the grant."""
+def _gave_up_granting(session: Session, settings: Settings, payload: dict, error: str) -> None:
+    """Every retry failed: the assets still being granted end GRANT_FAILED with the engine's last error."""
+    _give_up(session, payload, (states.GRANT_PENDING, states.GRANT_IN_PROGRESS), states.GRANT_FAILED,
+             f"Granting failed after every retry: {error}", "Subscription Grant Failed")
+
+
+def _gave_up_revoking(session: Session, settings: Settings, payload: dict, error: str) -> None:
+    """Every retry failed: the assets still being revoked end REVOKE_FAILED with the engine's last error."""
+    _give_up(session, payload, (states.REVOKE_PENDING, states.REVOKE_IN_PROGRESS), states.REVOKE_FAILED,
+             f"Revoking failed after every retry: {error}", "Subscription Grant Revoke Failed")
+
+
+def _give_up(session: Session, payload: dict, stuck: tuple[str, ...], status: str, cause: str,
+             detail_type: str) -> None:
     grant = session.get(SubscriptionGrant, payload["grant_id"])
     if grant is None:
         return
-    pending = [a for a in subscriptions.grant_assets(session, grant.id) if a.status == states.GRANT_PENDING]
+    for asset in subscriptions.grant_assets(session, grant.id):
+        if asset.status in stuck:
+            asset.status = states.move_asset(asset.status, status)
+            asset.failure_cause, asset.failed_at = cause, utcnow()
+            subscriptions.grant_event(session, grant, asset.asset_id, None, detail_type, {"failureCause": cause})
+    session.flush()
+
+
+@task("grant.fulfill", on_give_up=_gave_up_granting)
+def fulfill(session: Session, settings: Settings, payload: dict) -> None:
+    """GRANT_PENDING -> GRANT_IN_PROGRESS -> GRANTED | GRANT_FAILED for each asset of the grant.
+
+    Assets already GRANT_IN_PROGRESS are taken up again: they belong to an earlier attempt of this job that
+    failed (a transient engine error, retried with backoff) or whose worker died (its lease ran out)."""
+    grant = session.get(SubscriptionGrant, payload["grant_id"])
+    if grant is None:
+        return
+    pending = [a for a in subscriptions.grant_assets(session, grant.id)
+               if a.status in (states.GRANT_PENDING, states.GRANT_IN_PROGRESS)]
     if not pending:
         return
     for asset in pending:
-        asset.status = states.move_asset(asset.status, states.GRANT_IN_PROGRESS)
+        if asset.status == states.GRANT_PENDING:
+            asset.status = states.move_asset(asset.status, states.GRANT_IN_PROGRESS)
     session.commit()  # the worker owns this transaction: make IN_PROGRESS visible before acting
     target = session.get(SubscriptionTarget, grant.target_id)
     environment = session.get(Environment, grant.environment_id)
@@ -60,15 +90,18 @@ def _finish(session: Session, asset: GrantAsset, status: str, **values) -> bool:
     return moved.rowcount == 1
 
 
-@task("grant.revoke")
+@task("grant.revoke", on_give_up=_gave_up_revoking)
 def revoke(session: Session, settings: Settings, payload: dict) -> None:
-    """REVOKE_PENDING -> REVOKE_IN_PROGRESS -> REVOKED for each asset of the grant."""
+    """REVOKE_PENDING -> REVOKE_IN_PROGRESS -> REVOKED for each asset of the grant (REVOKE_IN_PROGRESS
+    ones again after a failed attempt or a dead worker; revoking what is already gone succeeds)."""
     grant = session.get(SubscriptionGrant, payload["grant_id"])
     if grant is None:
         return
-    pending = [a for a in subscriptions.grant_assets(session, grant.id) if a.status == states.REVOKE_PENDING]
+    pending = [a for a in subscriptions.grant_assets(session, grant.id)
+               if a.status in (states.REVOKE_PENDING, states.REVOKE_IN_PROGRESS)]
     for asset in pending:
-        asset.status = states.move_asset(asset.status, states.REVOKE_IN_PROGRESS)
+        if asset.status == states.REVOKE_PENDING:
+            asset.status = states.move_asset(asset.status, states.REVOKE_IN_PROGRESS)
     session.commit()
     for asset in pending:
         lake.revoke_table(session, grant.id, asset.asset_id)
