@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     sources_chunk_size: int = 500
     # How often the scheduler looks for data sources whose cron schedule is due.
     scheduler_poll_seconds: float = 15.0
+    # The PostgreSQL database DefaultDataWarehouse environments live in (Amazon Redshift's open counterpart),
+    # as a superuser URL, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/warehouse. Unset: no warehouse.
+    warehouse_url: str | None = None
     # How often the reconciler compares every grant with the engines and repairs drift (0: never by itself).
     reconcile_interval_seconds: float = 300.0
 

@@ -22,7 +22,7 @@ from sqlalchemy import column, delete, exists, select, table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from openzone.catalog import glue_form, types
+from openzone.catalog import glue_form, redshift_form, types
 from openzone.catalog.form_content import FormContentError, validate_content
 from openzone.catalog.models import Asset, AssetRevision, Listing, ListingRevision
 from openzone.catalog.product_models import DataProduct, DataProductRevision
@@ -118,6 +118,8 @@ def _forms_output(session: Session, settings: Settings, domain_id: str, project_
         glue = info.system and info.name == glue_form.ASSET_TYPE and name == glue_form.FORM_NAME and not carried
         content = (glue_form.table_content(session, settings, project_id, entry.get("content")) if glue
                    else entry.get("content") or "{}")
+        if info.system and redshift_form.applies(info.name, name) and not carried:
+            content = redshift_form.table_content(session, settings, project_id, name, content)
         try:
             checked = validate_content(name, model, content)
         except FormContentError as error:

@@ -158,17 +158,30 @@ def granted_asset_type(session: Session, listing: Listing, asset_id: str) -> str
     return asset.type_identifier if asset is not None else "unknown"
 
 
+def _granted_forms(session: Session, listing: Listing, asset_id: str, asset_revision: int) -> dict:
+    if listing.entity_type == "ASSET":
+        return listing.forms
+    # a data product's asset: its table as of the revision the product listing published
+    revision = session.get(AssetRevision, (asset_id, asset_revision))
+    return {f["formName"]: json.loads(f["content"]) for f in revision.forms} if revision else {}
+
+
 def asset_table(session: Session, listing: Listing, asset_id: str, asset_revision: int) -> tuple[str, str]:
     """The (database, table) of one granted asset; LookupError when it is not a Glue table."""
-    if listing.entity_type == "ASSET":
-        forms = listing.forms
-    else:  # a data product's asset: its table as of the revision the product listing published
-        revision = session.get(AssetRevision, (asset_id, asset_revision))
-        forms = {f["formName"]: json.loads(f["content"]) for f in revision.forms} if revision else {}
-    form = forms.get(glue_form.FORM_NAME)
+    form = _granted_forms(session, listing, asset_id, asset_revision).get(glue_form.FORM_NAME)
     if not form or "tableName" not in form:
         raise LookupError(f"Asset {asset_id} is not a Glue table; the lake cannot grant it.")
     return form["databaseName"], form["tableName"]
+
+
+def asset_warehouse_table(session: Session, listing: Listing, asset_id: str,
+                          asset_revision: int) -> tuple[str, str, str]:
+    """The (database, schema, table) of one granted Redshift table or view asset; LookupError otherwise."""
+    forms = _granted_forms(session, listing, asset_id, asset_revision)
+    form = forms.get("RedshiftTableForm") or forms.get("RedshiftViewForm")
+    if not form or not all(isinstance(form.get(k), str) for k in ("databaseName", "schemaName", "tableName")):
+        raise LookupError(f"Asset {asset_id} is not a Redshift table or view; the warehouse cannot grant it.")
+    return form["databaseName"], form["schemaName"], form["tableName"]
 
 
 def short_type_name(type_identifier: str) -> str:

@@ -1,4 +1,5 @@
-"""`openzone` commands: serve, worker, users, access-keys, demo, events, db, search, secrets, sources, grants."""
+"""`openzone` commands: serve, worker, users, access-keys, demo, events, db, search, secrets, sources,
+environments, grants."""
 
 import json
 import sys
@@ -147,6 +148,7 @@ def search_verify() -> None:
 
 # Import the remaining command modules so they attach to `app`.
 from openzone.cli import demo as _demo  # noqa: E402,F401
+from openzone.cli import environments as _environments  # noqa: E402,F401
 from openzone.cli import grants as _grants  # noqa: E402,F401
 from openzone.cli import serve as _serve  # noqa: E402,F401
 from openzone.cli import sources as _sources  # noqa: E402,F401

@@ -9,7 +9,7 @@ from openzone.catalog import service as catalog
 from openzone.catalog.models import Listing
 from openzone.config import Settings
 from openzone.db.types import utcnow
-from openzone.fulfillment import lake
+from openzone.fulfillment import lake, warehouse
 from openzone.jobs.queue import task
 from openzone.projects.models import Environment, SubscriptionTarget
 from openzone.subscriptions import service as subscriptions
@@ -17,6 +17,7 @@ from openzone.subscriptions import states
 from openzone.subscriptions.models import GrantAsset, SubscriptionGrant
 
 log = logging.getLogger("openzone.fulfillment")
+GLUE_TARGET, REDSHIFT_TARGET = "GlueSubscriptionTargetType", "RedshiftSubscriptionTargetType"
 
 
 def _gave_up_granting(session: Session, settings: Settings, payload: dict, error: str) -> None:
@@ -66,12 +67,8 @@ def fulfill(session: Session, settings: Settings, payload: dict) -> None:
     listing = session.get(Listing, grant.listing_id)
     for asset in pending:
         try:
-            if target.type != "GlueSubscriptionTargetType" or environment.status != "ACTIVE":
-                raise lake.GrantFailure(f"Target {target.id} cannot receive lake grants "
-                                        f"(type {target.type}, environment {environment.status}).")
-            source = catalog.asset_table(session, listing, asset.asset_id, asset.asset_revision)
-            name = lake.grant_table(session, settings, grant.id, asset.asset_id, environment.consumer_db, source)
-        except (lake.GrantFailure, LookupError) as failure:  # LookupError: not a table the lake can grant
+            name = _grant(session, settings, grant, target, environment, listing, asset)
+        except (lake.GrantFailure, LookupError) as failure:  # LookupError: not a table the engine can grant
             if _finish(session, asset, states.GRANT_FAILED, failed_at=utcnow(), failure_cause=str(failure)):
                 subscriptions.grant_event(session, grant, asset.asset_id, None, "Subscription Grant Failed",
                                           {"failureCause": str(failure)})
@@ -79,7 +76,27 @@ def fulfill(session: Session, settings: Settings, payload: dict) -> None:
         if _finish(session, asset, states.GRANTED, granted_at=utcnow(), failure_cause=None, target_name=name):
             subscriptions.grant_event(session, grant, asset.asset_id, None, "Subscription Grant Completed")
         else:  # revoked while we were granting: take back what we just made
-            lake.revoke_table(session, grant.id, asset.asset_id)
+            _revoke(session, settings, grant.id, asset.asset_id)
+
+
+def _grant(session: Session, settings: Settings, grant: SubscriptionGrant, target: SubscriptionTarget,
+           environment: Environment, listing: Listing, asset: GrantAsset) -> str:
+    """Grant one asset in the engine the target stands for; returns the name the subscriber reads it by."""
+    if environment.status != "ACTIVE" or target.type not in (GLUE_TARGET, REDSHIFT_TARGET):
+        raise lake.GrantFailure(f"Target {target.id} cannot receive grants "
+                                f"(type {target.type}, environment {environment.status}).")
+    if target.type == REDSHIFT_TARGET:
+        source = catalog.asset_warehouse_table(session, listing, asset.asset_id, asset.asset_revision)
+        return warehouse.grant_table(session, settings, grant.id, asset.asset_id, environment,
+                                     listing.owning_project_id, source, columns=None, row_filter_sql=None)
+    source = catalog.asset_table(session, listing, asset.asset_id, asset.asset_revision)
+    return lake.grant_table(session, settings, grant.id, asset.asset_id, environment.consumer_db, source)
+
+
+def _revoke(session: Session, settings: Settings, grant_id: str, asset_id: str) -> None:
+    """Take back whatever either engine made for this asset of the grant (each is a no-op when it made nothing)."""
+    lake.revoke_table(session, grant_id, asset_id)
+    warehouse.revoke_table(session, settings, grant_id, asset_id)
 
 
 def _finish(session: Session, asset: GrantAsset, status: str, **values) -> bool:
@@ -104,7 +121,7 @@ def revoke(session: Session, settings: Settings, payload: dict) -> None:
             asset.status = states.move_asset(asset.status, states.REVOKE_IN_PROGRESS)
     session.commit()
     for asset in pending:
-        lake.revoke_table(session, grant.id, asset.asset_id)
+        _revoke(session, settings, grant.id, asset.asset_id)
         asset.status = states.move_asset(asset.status, states.REVOKED_ASSET)
         subscriptions.grant_event(session, grant, asset.asset_id, None, "Subscription Grant Revoke Completed")
     session.flush()

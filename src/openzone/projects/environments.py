@@ -1,6 +1,7 @@
-"""Environment blueprints, profiles and environments; data-lake provisioning in the Iceberg warehouse."""
+"""Environment blueprints, profiles and environments; provisioning in the Iceberg lake or the PostgreSQL warehouse."""
 
 import hashlib
+import json
 import re
 
 from sqlalchemy import select
@@ -14,7 +15,9 @@ from openzone.identity.models import User
 from openzone.jobs.queue import enqueue, task
 from openzone.lake.access import get_warehouse
 from openzone.projects import service as projects
+from openzone.projects import env_credentials, warehouse_env
 from openzone.projects.models import BlueprintConfiguration, Environment, EnvironmentProfile, SubscriptionTarget
+from openzone.sources.models import Secret
 from openzone.wire.ids import new_id
 
 DATA_LAKE, DATA_WAREHOUSE = "DefaultDataLake", "DefaultDataWarehouse"
@@ -26,6 +29,7 @@ BLUEPRINTS = {
 }
 PROVIDER = "Amazon DataZone"
 GLUE_TARGET_TYPE = "GlueSubscriptionTargetType"
+REDSHIFT_TARGET_TYPE = "RedshiftSubscriptionTargetType"
 
 
 def blueprint_id(domain_id: str, name: str) -> str:
@@ -119,17 +123,17 @@ def create_environment(session: Session, actor: User, domain_id: str, p: dict, s
     else:
         raise ValidationError("Either environmentProfileIdentifier or environmentBlueprintIdentifier is required.")
     blueprint = resolve_blueprint(domain_id, bp_id)
-    if blueprint == DATA_WAREHOUSE:
-        raise ValidationError("DefaultDataWarehouse environments need a PostgreSQL warehouse connection, "
-                              "which this openzone version does not provision yet; use DefaultDataLake.")
+    lake = blueprint == DATA_LAKE
+    if not lake:
+        warehouse_env.require_configured(settings)
     if session.scalar(select(Environment.id).where(Environment.project_id == project.id,
                                                    Environment.name == p["name"])):
         raise ConflictError(f"An environment named {p['name']} already exists in this project.")
     environment = Environment(
         id=new_id(), domain_id=domain_id, project_id=project.id, profile_id=profile.id if profile else None,
         blueprint_id=bp_id, blueprint_name=blueprint, name=p["name"], description=p.get("description"),
-        aws_account_id=account, region=region, producer_db=_lake_name(session, p["name"], "pub_db"),
-        consumer_db=_lake_name(session, p["name"], "sub_db"), user_parameters=p.get("userParameters") or [],
+        aws_account_id=account, region=region, producer_db=_lake_name(session, p["name"], "pub_db") if lake else None,
+        consumer_db=_lake_name(session, p["name"], "sub_db") if lake else None, user_parameters=p.get("userParameters") or [],
         glossary_terms=p.get("glossaryTerms"), created_by=actor.id,
         deployment={"deploymentId": new_id(), "deploymentType": "CREATE", "deploymentStatus": "PENDING_DEPLOYMENT"})
     session.add(environment)
@@ -146,12 +150,54 @@ def _event(session: Session, environment: Environment, user_id: str | None, deta
                                 "projectId": environment.project_id})
 
 
-@task("environment.provision")
-def provision(session: Session, settings: Settings, payload: dict) -> None:
-    """Create the environment's lake databases and its subscription target, then mark it ACTIVE."""
+def _provision_failed(session: Session, settings: Settings, payload: dict, error: str) -> None:
     environment = session.get(Environment, payload["environment_id"])
     if environment is None or environment.status != "CREATING":
         return
+    environment.status = "CREATE_FAILED"
+    environment.deployment = {**environment.deployment, "deploymentStatus": "FAILED", "isDeploymentComplete": True,
+                              "failureReason": {"code": "PROVISIONING_FAILED", "message": error[:1000]}}
+    session.flush()
+    _event(session, environment, None, "Environment Deployment Failed")
+
+
+@task("environment.provision", on_give_up=_provision_failed)
+def provision(session: Session, settings: Settings, payload: dict) -> None:
+    """Create the environment's lake databases or warehouse schema and role, and its subscription target,
+    then mark it ACTIVE (CREATE_FAILED with the reason when the warehouse refuses)."""
+    environment = session.get(Environment, payload["environment_id"])
+    if environment is None or environment.status != "CREATING":
+        return
+    if environment.blueprint_name == DATA_WAREHOUSE:
+        try:
+            environment.provisioned_resources = warehouse_env.provision(session, settings, environment)
+        except (warehouse_env.WarehouseError, ValidationError) as error:
+            _provision_failed(session, settings, payload, str(error))
+            return
+        target_type, asset_types, config = REDSHIFT_TARGET_TYPE, ["RedshiftTableAssetType", "RedshiftViewAssetType"], {
+            "formName": "RedshiftSubscriptionTargetConfigForm",
+            "content": json.dumps({"databaseName": environment.warehouse_database,
+                                   "schemaName": environment.warehouse_schema}, separators=(",", ":"))}
+    else:
+        _provision_lake(settings, environment)
+        target_type, asset_types, config = GLUE_TARGET_TYPE, ["GlueTableAssetType"], {
+            "formName": "GlueSubscriptionTargetConfigForm",
+            "content": json.dumps({"databaseName": environment.consumer_db}, separators=(",", ":"))}
+    if not session.scalar(select(SubscriptionTarget.id).where(SubscriptionTarget.environment_id == environment.id)):
+        family = "glue" if target_type == GLUE_TARGET_TYPE else "redshift"
+        session.add(SubscriptionTarget(
+            id=new_id(), domain_id=environment.domain_id, environment_id=environment.id,
+            project_id=environment.project_id, name=f"{environment.name}-{family}-target", type=target_type,
+            config=[config], authorized_principals=[environment_role_arn(environment)],
+            manage_access_role=environment_role_arn(environment), applicable_asset_types=asset_types,
+            provider=PROVIDER, creation_mode="AUTOMATIC", created_by=environment.created_by))
+    environment.status = "ACTIVE"
+    environment.deployment = {**environment.deployment, "deploymentStatus": "SUCCESSFUL", "isDeploymentComplete": True}
+    session.flush()
+    _event(session, environment, None, "Environment Deployment Completed")
+
+
+def _provision_lake(settings: Settings, environment: Environment) -> None:
     warehouse = get_warehouse(settings)
     warehouse.create_database(environment.producer_db)
     warehouse.create_database(environment.consumer_db)
@@ -163,19 +209,56 @@ def provision(session: Session, settings: Settings, payload: dict) -> None:
         {"name": "userRoleArn", "value": environment_role_arn(environment), "type": "IAM_ROLE", "provider": "openzone"},
         {"name": "athenaWorkGroupName", "value": environment.id, "type": "ATHENA_WORKGROUP", "provider": "openzone"},
     ]
-    if not session.scalar(select(SubscriptionTarget.id).where(SubscriptionTarget.environment_id == environment.id)):
-        session.add(SubscriptionTarget(
-            id=new_id(), domain_id=environment.domain_id, environment_id=environment.id,
-            project_id=environment.project_id, name=f"{environment.name}-glue-target", type=GLUE_TARGET_TYPE,
-            config=[{"formName": "GlueSubscriptionTargetConfigForm",
-                     "content": f'{{"databaseName":"{environment.consumer_db}"}}'}],
-            authorized_principals=[environment_role_arn(environment)],
-            manage_access_role=environment_role_arn(environment), applicable_asset_types=["GlueTableAssetType"],
-            provider=PROVIDER, creation_mode="AUTOMATIC", created_by=environment.created_by))
-    environment.status = "ACTIVE"
+
+
+def delete_environment(session: Session, actor: User, domain_id: str, environment_id: str) -> Environment:
+    """Mark an environment DELETING (project owners and contributors); a worker removes what it provisioned."""
+    environment = get_environment(session, actor, domain_id, environment_id)
+    projects.require_actor(session, actor, domain_id, environment.project_id)
+    if environment.status in ("DELETING", "DELETED"):
+        return environment
+    if environment.status == "CREATING":
+        raise ConflictError(f"Environment {environment_id} is still being created; delete it once it is ACTIVE.")
+    environment.status = "DELETING"
+    environment.deployment = {"deploymentId": new_id(), "deploymentType": "DELETE",
+                              "deploymentStatus": "IN_PROGRESS"}
+    session.flush()
+    _event(session, environment, actor.id, "Environment Deletion Started")
+    enqueue(session, "environment.delete", {"environment_id": environment.id})
+    return environment
+
+
+def _delete_failed(session: Session, settings: Settings, payload: dict, error: str) -> None:
+    environment = session.get(Environment, payload["environment_id"])
+    if environment is not None and environment.status == "DELETING":
+        environment.status = "DELETE_FAILED"
+        environment.deployment = {**environment.deployment, "deploymentStatus": "FAILED",
+                                  "failureReason": {"code": "DELETION_FAILED", "message": error[:1000]}}
+
+
+@task("environment.delete", on_give_up=_delete_failed)
+def deprovision(session: Session, settings: Settings, payload: dict) -> None:
+    """Drop what the environment owns (lake databases, or warehouse schema, role and password) -> DELETED."""
+    environment = session.get(Environment, payload["environment_id"])
+    if environment is None or environment.status != "DELETING":
+        return
+    if environment.blueprint_name == DATA_WAREHOUSE:
+        warehouse_env.deprovision(settings, environment)
+        if environment.warehouse_secret_arn:
+            secret = session.get(Secret, environment.warehouse_secret_arn)
+            if secret is not None:
+                session.delete(secret)
+    else:
+        warehouse = get_warehouse(settings)
+        for database in (environment.producer_db, environment.consumer_db):
+            if database:
+                warehouse.drop_database(database)
+    env_credentials.retire(session, environment)
+    environment.status = "DELETED"
+    environment.provisioned_resources = []
     environment.deployment = {**environment.deployment, "deploymentStatus": "SUCCESSFUL", "isDeploymentComplete": True}
     session.flush()
-    _event(session, environment, None, "Environment Deployment Completed")
+    _event(session, environment, None, "Environment Deletion Completed")
 
 
 def environment_role_arn(environment: Environment) -> str:
@@ -215,6 +298,22 @@ def list_targets(session: Session, actor: User, domain_id: str, environment_id: 
 
 
 def targets_of_project(session: Session, project_id: str) -> list[SubscriptionTarget]:
-    """Every subscription target of the project's environments (for fulfillment)."""
-    return list(session.scalars(select(SubscriptionTarget).where(SubscriptionTarget.project_id == project_id)
-                                .order_by(SubscriptionTarget.created_at)))
+    """Every subscription target of the project's environments that still exist (for fulfillment)."""
+    return list(session.scalars(select(SubscriptionTarget).join(Environment).where(
+        SubscriptionTarget.project_id == project_id, Environment.status.not_in(("DELETING", "DELETED")))
+        .order_by(SubscriptionTarget.created_at)))
+
+
+def warehouse_login(session: Session, settings: Settings, actor: User, domain_id: str,
+                    environment_id: str) -> warehouse_env.Login:
+    """PostgreSQL login details of a warehouse environment, for members of its project only."""
+    environment = get_environment(session, actor, domain_id, environment_id)
+    if projects.designation_of(session, environment.project_id, actor) is None:
+        raise AccessDeniedError(f"Only members of project {environment.project_id} can obtain the credentials "
+                                f"of environment {environment_id}.")
+    return warehouse_env.login(session, settings, environment)
+
+
+def environment_credentials(session: Session, actor: User, domain_id: str, environment_id: str):
+    """SDK credentials acting as the environment, for members of its project."""
+    return env_credentials.credentials(session, actor, get_environment(session, actor, domain_id, environment_id))

@@ -78,6 +78,12 @@ class Environment(Timestamps, Base):
     user_parameters: Mapped[list] = mapped_column(JSONDoc, default=list)
     glossary_terms: Mapped[list | None] = mapped_column(JSONDoc)
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    # DefaultDataWarehouse: the PostgreSQL database, schema and login role this environment owns, and the
+    # secret (sources.secrets, Fernet-encrypted) holding the role's password.
+    warehouse_database: Mapped[str | None] = mapped_column(String(128))
+    warehouse_schema: Mapped[str | None] = mapped_column(String(128))
+    warehouse_role: Mapped[str | None] = mapped_column(String(128))
+    warehouse_secret_arn: Mapped[str | None] = mapped_column(String(512))
 
 
 class SubscriptionTarget(Timestamps, Base):

@@ -131,6 +131,18 @@ def get_environment(call: Call, p: dict) -> dict:
     return _environment(envs.get_environment(call.session, call.principal, p["domainIdentifier"], p["identifier"]))
 
 
+@datazone("DeleteEnvironment")
+def delete_environment(call: Call, p: dict) -> dict:
+    envs.delete_environment(call.session, call.principal, p["domainIdentifier"], p["identifier"])
+    return {}
+
+
+@datazone("GetEnvironmentCredentials")
+def get_environment_credentials(call: Call, p: dict) -> dict:
+    key = envs.environment_credentials(call.session, call.principal, p["domainIdentifier"], p["environmentIdentifier"])
+    return {"accessKeyId": key.id, "secretAccessKey": key.secret}
+
+
 @datazone("ListEnvironments")
 def list_environments(call: Call, p: dict) -> dict:
     offset, limit = _paging(p)

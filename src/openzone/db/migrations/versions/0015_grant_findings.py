@@ -1,7 +1,7 @@
 """grant findings: what the reconciler found different between grants and the engines, and what it did
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0014
 """
 
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import openzone.db.types
 
 revision = '0015'
-down_revision = "0011"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
