@@ -67,7 +67,7 @@ def fulfill(session: Session, settings: Settings, payload: dict) -> None:
     listing = session.get(Listing, grant.listing_id)
     for asset in pending:
         try:
-            name = _grant(session, settings, grant, target, environment, listing, asset)
+            name = grant_asset(session, settings, grant, target, environment, listing, asset)
         except (lake.GrantFailure, LookupError) as failure:  # LookupError: not a table the engine can grant
             if _finish(session, asset, states.GRANT_FAILED, failed_at=utcnow(), failure_cause=str(failure)):
                 subscriptions.grant_event(session, grant, asset.asset_id, None, "Subscription Grant Failed",
@@ -76,10 +76,10 @@ def fulfill(session: Session, settings: Settings, payload: dict) -> None:
         if _finish(session, asset, states.GRANTED, granted_at=utcnow(), failure_cause=None, target_name=name):
             subscriptions.grant_event(session, grant, asset.asset_id, None, "Subscription Grant Completed")
         else:  # revoked while we were granting: take back what we just made
-            _revoke(session, settings, grant.id, asset.asset_id)
+            revoke_asset(session, settings, grant.id, asset.asset_id)
 
 
-def _grant(session: Session, settings: Settings, grant: SubscriptionGrant, target: SubscriptionTarget,
+def grant_asset(session: Session, settings: Settings, grant: SubscriptionGrant, target: SubscriptionTarget,
            environment: Environment, listing: Listing, asset: GrantAsset) -> str:
     """Grant one asset in the engine the target stands for; returns the name the subscriber reads it by."""
     if environment.status != "ACTIVE" or target.type not in (GLUE_TARGET, REDSHIFT_TARGET):
@@ -93,7 +93,7 @@ def _grant(session: Session, settings: Settings, grant: SubscriptionGrant, targe
     return lake.grant_table(session, settings, grant.id, asset.asset_id, environment.consumer_db, source)
 
 
-def _revoke(session: Session, settings: Settings, grant_id: str, asset_id: str) -> None:
+def revoke_asset(session: Session, settings: Settings, grant_id: str, asset_id: str) -> None:
     """Take back whatever either engine made for this asset of the grant (each is a no-op when it made nothing)."""
     lake.revoke_table(session, grant_id, asset_id)
     warehouse.revoke_table(session, settings, grant_id, asset_id)
@@ -121,7 +121,7 @@ def revoke(session: Session, settings: Settings, payload: dict) -> None:
             asset.status = states.move_asset(asset.status, states.REVOKE_IN_PROGRESS)
     session.commit()
     for asset in pending:
-        _revoke(session, settings, grant.id, asset.asset_id)
+        revoke_asset(session, settings, grant.id, asset.asset_id)
         asset.status = states.move_asset(asset.status, states.REVOKED_ASSET)
         subscriptions.grant_event(session, grant, asset.asset_id, None, "Subscription Grant Revoke Completed")
     session.flush()

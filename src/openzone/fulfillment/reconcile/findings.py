@@ -1,20 +1,28 @@
-"""Recording a finding: a row in grant_findings, an event in the outbox, and the grant's state when it failed."""
+"""Recording a finding (a row in grant_findings, an event in the outbox) and the two repairs every engine shares:
+granting an asset again as the fulfiller would, and marking it failed when that cannot be done."""
 
 from dataclasses import dataclass
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from openzone.catalog.models import Listing
+from openzone.config import Settings
 from openzone.db.types import utcnow
 from openzone.events.outbox import Entity, emit
+from openzone.fulfillment import tasks
+from openzone.fulfillment.lake import GrantFailure
 from openzone.fulfillment.reconcile.models import GrantFinding
-from openzone.projects.models import Environment
+from openzone.projects.models import Environment, SubscriptionTarget
 from openzone.subscriptions import service as subscriptions
 from openzone.subscriptions import states
 from openzone.subscriptions.models import GrantAsset, SubscriptionGrant
 
 DETECTED, REPAIRED, FAILED = "DETECTED", "REPAIRED", "FAILED"
 DRIFT_DETECTED, DRIFT_REPAIRED = "Subscription Grant Drift Detected", "Subscription Grant Drift Repaired"
+# Access in the engine is expected for an asset in these states: granted, being granted, or about to be revoked
+# by a queued job (which removes it; removing it here would only race that job).
+HOLDS_ACCESS = {states.GRANTED, states.GRANT_IN_PROGRESS, states.REVOKE_PENDING, states.REVOKE_IN_PROGRESS}
 
 
 @dataclass
@@ -73,3 +81,21 @@ def fail_grant(session: Session, finding: Finding) -> bool:
                               {"failureCause": finding.detail})
     finding.outcome = FAILED
     return True
+
+
+def regrant(session: Session, settings: Settings, finding: Finding) -> str | None:
+    """Take back what the engine still has for the finding's asset and grant it again exactly as the fulfiller
+    does; returns the name the subscriber reads it by, or None when it cannot be granted (then GRANT_FAILED)."""
+    grant = session.get(SubscriptionGrant, finding.grant_id)
+    asset = session.get(GrantAsset, (finding.grant_id, finding.asset_id))
+    try:
+        tasks.revoke_asset(session, settings, grant.id, asset.asset_id)
+        name = tasks.grant_asset(session, settings, grant, session.get(SubscriptionTarget, grant.target_id),
+                                 session.get(Environment, grant.environment_id), session.get(Listing, grant.listing_id),
+                                 asset)
+    except (GrantFailure, LookupError) as failure:
+        finding.detail = f"{finding.detail} It cannot be restored: {failure}"
+        fail_grant(session, finding)
+        return None
+    asset.target_name, finding.outcome = name, REPAIRED
+    return name

@@ -9,19 +9,16 @@ from sqlalchemy.orm import Session
 from openzone.catalog import service as catalog
 from openzone.catalog.models import Listing
 from openzone.config import Settings
-from openzone.fulfillment import lake
+from openzone.fulfillment import lake, tasks
 from openzone.fulfillment.models import LakeView
-from openzone.fulfillment.reconcile.findings import REPAIRED, Finding, fail_grant
+from openzone.fulfillment.reconcile.findings import HOLDS_ACCESS, REPAIRED, Finding, fail_grant, regrant
 from openzone.lake.access import get_warehouse
 from openzone.projects.models import Environment, SubscriptionTarget
 from openzone.subscriptions import states
 from openzone.subscriptions.models import GrantAsset, SubscriptionGrant
 
 ENGINE = "LAKE"
-TARGET_TYPE = "GlueSubscriptionTargetType"
-# A view of an asset in one of these states is expected: granted, being granted, or about to be revoked by
-# a queued job (the revoke job removes it; removing it here would race that job for nothing).
-_HOLDS_ACCESS = {states.GRANTED, states.GRANT_IN_PROGRESS, states.REVOKE_PENDING, states.REVOKE_IN_PROGRESS}
+TARGET_TYPE = tasks.GLUE_TARGET
 
 
 def check(session: Session, settings: Settings, domain_id: str | None, repair: bool) -> list[Finding]:
@@ -44,7 +41,7 @@ def check(session: Session, settings: Settings, domain_id: str | None, repair: b
     for grant_id, asset_id, revision, status, domain, environment_id, consumer_db, listing in session.execute(grants):
         key = (grant_id, asset_id)
         statuses[key] = status
-        if status not in _HOLDS_ACCESS:
+        if status not in HOLDS_ACCESS:
             continue
         view = unexplained.pop(key, (None,))[0]
         if status != states.GRANTED:
@@ -90,9 +87,8 @@ def _source_gone(session: Session, finding: Finding, view: LakeView | None, sour
     finding.kind, finding.detail = "SOURCE_GONE", cause
     finding.resource = (f"{view.database}.{view.name}" if view is not None else
                         ".".join(source) if source else f"asset {finding.asset_id}")
-    if repair and fail_grant(session, finding) and view is not None:
-        session.delete(view)  # the grant is failed now: nothing may stay readable under it
-        session.flush()
+    if repair and fail_grant(session, finding):
+        lake.revoke_table(session, finding.grant_id, finding.asset_id)  # failed: nothing stays readable under it
     return finding
 
 
@@ -100,8 +96,8 @@ def _missing(session: Session, settings: Settings, finding: Finding, consumer_db
              repair: bool) -> Finding:
     finding.kind, finding.resource = "MISSING_ACCESS", f"{consumer_db}.{source[1]}"
     finding.detail = f"The grant is GRANTED but {consumer_db} has no table reading {source[0]}.{source[1]}."
-    if repair:
-        _regrant(session, settings, finding, consumer_db, source)
+    if repair and (name := regrant(session, settings, finding)):
+        finding.resource = f"{consumer_db}.{name}"
     return finding
 
 
@@ -110,24 +106,9 @@ def _wrong(session: Session, settings: Settings, finding: Finding, view: LakeVie
     finding.kind, finding.resource = "WRONG_SOURCE", f"{view.database}.{view.name}"
     finding.detail = (f"{view.database}.{view.name} reads {view.source_database}.{view.source_table}; "
                       f"the grant gives {source[0]}.{source[1]} in {consumer_db}.")
-    if repair:
-        session.delete(view)
-        session.flush()
-        _regrant(session, settings, finding, consumer_db, source)
+    if repair and (name := regrant(session, settings, finding)):
+        finding.resource = f"{consumer_db}.{name}"
     return finding
-
-
-def _regrant(session: Session, settings: Settings, finding: Finding, consumer_db: str,
-             source: tuple[str, str]) -> None:
-    try:
-        name = lake.grant_table(session, settings, finding.grant_id, finding.asset_id, consumer_db, source)
-    except lake.GrantFailure as failure:
-        finding.detail = f"{finding.detail} It cannot be restored: {failure}"
-        fail_grant(session, finding)
-        return
-    asset = session.get(GrantAsset, (finding.grant_id, finding.asset_id))
-    asset.target_name = name
-    finding.resource, finding.outcome = f"{consumer_db}.{name}", REPAIRED
 
 
 def _extra(session: Session, finding: Finding, view: LakeView, status: str | None, repair: bool) -> Finding:

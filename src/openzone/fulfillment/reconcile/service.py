@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from openzone.config import Settings
 from openzone.domains.models import Domain
 from openzone.errors import NotFoundError
-from openzone.fulfillment.reconcile import lake, stuck
+from openzone.fulfillment.reconcile import lake, stuck, warehouse
 from openzone.fulfillment.reconcile.findings import Finding, record
 from openzone.fulfillment.reconcile.models import GrantFinding
 from openzone.jobs.queue import task
@@ -19,7 +19,7 @@ log = logging.getLogger("openzone.reconcile")
 
 Check = Callable[[Session, Settings, str | None, bool], list[Finding]]
 # name -> check of one engine (or of the jobs); each compares in both directions and repairs when asked.
-CHECKS: dict[str, Check] = {"lake": lake.check, "jobs": stuck.check}
+CHECKS: dict[str, Check] = {"lake": lake.check, "warehouse": warehouse.check, "jobs": stuck.check}
 
 
 def verify(session: Session, settings: Settings, domain_id: str | None = None,
