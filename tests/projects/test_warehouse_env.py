@@ -180,3 +180,32 @@ def test_cli_prints_login_details_to_members(wh_server, domain):
     refused = subprocess.run([*command, "--user", outsider.name], env=cli_env, capture_output=True, text=True,
                              timeout=120)
     assert refused.returncode == 1 and "not a member" in refused.stderr
+
+
+def test_a_redshift_data_source_imports_the_environment_schema(wh_server, domain):
+    owner, project, env = new_environment(wh_server, domain)
+    details = login(wh_server, owner, domain.id, env["id"])
+    with connect_as(details) as conn:
+        conn.execute("CREATE TABLE orders (id int, total numeric)")
+        conn.execute("CREATE VIEW big_orders AS SELECT id FROM orders WHERE total > 100")
+    connection = owner.dz.create_connection(
+        domainIdentifier=domain.id, environmentIdentifier=env["id"], name="dw", props={"redshiftProperties": {
+            "host": resource(env, "redshiftHost"), "port": int(resource(env, "redshiftPort")),
+            "databaseName": details["database"],
+            "credentials": {"secretArn": resource(env, "redshiftSecretArn")}}})
+    source = owner.dz.create_data_source(
+        domainIdentifier=domain.id, projectIdentifier=project["id"], name="dw-source", type="REDSHIFT",
+        connectionIdentifier=connection["connectionId"], configuration={"redshiftRunConfiguration": {
+            "relationalFilterConfigurations": [{"databaseName": details["database"], "schemaName": details["schema"]}]}})
+    run = owner.dz.start_data_source_run(domainIdentifier=domain.id, dataSourceIdentifier=source["id"])
+    finished = wait_for(lambda: (r := owner.dz.get_data_source_run(domainIdentifier=domain.id, identifier=run["id"]))
+                        ["status"] not in ("REQUESTED", "RUNNING") and r, timeout=60)
+    assert finished["status"] == "SUCCESS", finished
+    activities = owner.dz.list_data_source_run_activities(domainIdentifier=domain.id, identifier=run["id"])["items"]
+    assert {a["technicalName"] for a in activities} == {f"{details['schema']}.orders", f"{details['schema']}.big_orders"}
+    asset = owner.dz.get_asset(domainIdentifier=domain.id, identifier=next(
+        a["dataAssetId"] for a in activities if a["technicalName"].endswith(".orders")))
+    form = json.loads(next(f["content"] for f in asset["formsOutput"] if f["formName"] == "RedshiftTableForm"))
+    assert (form["databaseName"], form["schemaName"], form["tableName"]) == (details["database"], details["schema"],
+                                                                             "orders")
+    assert [c["columnName"] for c in form["columns"]] == ["id", "total"]

@@ -20,6 +20,7 @@ from openzone.lake.extensions import prepare_extension_dir, verify_signatures
 from openzone.projects import service as projects
 from openzone.projects.models import Environment
 from openzone.query import results
+from openzone.query import warehouse as warehouse_queries
 from openzone.query.engine import QueryCancelled, QueryError, QueryTimeout, run_query
 from openzone.query.models import QueryExecution
 from openzone.query.sandbox import SandboxSpec
@@ -43,7 +44,7 @@ def _executor(settings: Settings) -> ThreadPoolExecutor:
 
 def _environment_for(session: Session, actor: User, workgroup: str | None) -> Environment:
     if not workgroup or workgroup == "primary":
-        raise ValidationError("WorkGroup must be the id of one of your data lake environments.")
+        raise ValidationError("WorkGroup must be the id of one of your data lake or data warehouse environments.")
     environment = session.get(Environment, workgroup)
     if environment is None:
         raise NotFoundError(f"WorkGroup {workgroup} is not found.")
@@ -56,8 +57,11 @@ def _environment_for(session: Session, actor: User, workgroup: str | None) -> En
 def start(session: Session, actor: User, settings: Settings, p: dict) -> QueryExecution:
     """Queue a query in the environment named by WorkGroup (members of its project only)."""
     environment = _environment_for(session, actor, p.get("WorkGroup"))
-    database = (p.get("QueryExecutionContext") or {}).get("Database") or environment.producer_db
-    if database not in (environment.producer_db, environment.consumer_db):
+    in_warehouse = environment.warehouse_role is not None  # the SQL runs in PostgreSQL as the environment's role
+    requested = (p.get("QueryExecutionContext") or {}).get("Database")
+    database = warehouse_queries.database_for(environment, requested) if in_warehouse else (
+        requested or environment.producer_db)
+    if not in_warehouse and database not in (environment.producer_db, environment.consumer_db):
         raise ValidationError(f"Database {database} is not available in this workgroup; use "
                               f"{environment.producer_db} or {environment.consumer_db}.")
     execution = QueryExecution(id=new_user_id(), environment_id=environment.id, user_id=actor.id,
@@ -67,7 +71,7 @@ def start(session: Session, actor: User, settings: Settings, p: dict) -> QueryEx
     session.flush()
     _cancel_events[execution.id] = threading.Event()
     _finished_events[execution.id] = threading.Event()
-    after_commit(session, lambda: _executor(settings).submit(_run, settings, execution.id))
+    after_commit(session, lambda: _executor(settings).submit(_run, settings, execution.id, in_warehouse))
     return execution
 
 
@@ -95,12 +99,15 @@ def _spec(session: Session, settings: Settings, environment: Environment, databa
                        threads=settings.query_threads)
 
 
-def _run(settings: Settings, execution_id: str) -> None:
+def _run(settings: Settings, execution_id: str, in_warehouse: bool = False) -> None:
     """Worker thread body: run one queued execution and record how it ended, whatever happens."""
     cancel = _cancel_events.setdefault(execution_id, threading.Event())
     try:
-        prepared = _prepare(settings, execution_id)
-        outcome = _execute(settings, execution_id, *prepared, cancel) if prepared else None
+        if in_warehouse:
+            outcome = warehouse_queries.run(settings, execution_id, cancel)
+        else:
+            prepared = _prepare(settings, execution_id)
+            outcome = _execute(settings, execution_id, *prepared, cancel) if prepared else None
     except Exception:
         log.exception("query %s failed inside the query service", execution_id)
         outcome = {"state": "FAILED", "state_reason": "The query service could not run this query.",
