@@ -3,7 +3,7 @@ GRANT, DROP VIEW, DROP TABLE) is found, reported and repaired, as the consumer r
 
 import pytest
 from psycopg import errors as pg_errors
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from conftest import make_settings, serve, wait_for
 from openzone.db.session import session_scope
@@ -139,3 +139,17 @@ def test_an_unreachable_warehouse_does_not_stop_the_lake_check(wh_server, world)
     with session_scope(settings.metadata_url) as session:
         _, findings, errors = reconciler.verify(session, settings, world.domain.id)
     assert list(errors) == ["warehouse"] and "not reachable" in errors["warehouse"] and findings == []
+
+
+def test_a_grant_recorded_on_the_wrong_table_is_moved_to_the_right_one(wh_server, world):
+    grant_id = _granted_table(world, "shipments")
+    schema = world.producer_login["schema"]
+    with connect_as(world.producer_login) as conn:
+        conn.execute("CREATE TABLE secrets (id int)")
+    with session_scope(wh_server.settings.metadata_url) as session:  # as if granted on another table
+        session.execute(update(WarehouseGrant).where(WarehouseGrant.grant_id == grant_id).values(source_table="secrets"))
+    _as_admin(wh_server, f"REVOKE SELECT ON {schema}.shipments FROM {world.consumer_login['user']}")
+    _as_admin(wh_server, f"GRANT SELECT ON {schema}.secrets TO {world.consumer_login['user']}")
+    assert _verify(wh_server, world, repair=True) == [("WAREHOUSE", "WRONG_SOURCE", "REPAIRED", f"{schema}.secrets")]
+    assert _reads(world, f"{schema}.shipments") and not _reads(world, f"{schema}.secrets")
+    assert _verify(wh_server, world) == []

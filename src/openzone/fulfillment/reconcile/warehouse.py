@@ -18,6 +18,8 @@ from psycopg import sql
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from openzone.catalog import service as catalog
+from openzone.catalog.models import Listing
 from openzone.config import Settings
 from openzone.fulfillment import tasks
 from openzone.fulfillment.models import WarehouseGrant
@@ -83,8 +85,10 @@ def check(session: Session, settings: Settings, domain_id: str | None, repair: b
     if not settings.warehouse_url:
         return []
     assets = select(GrantAsset.grant_id, GrantAsset.asset_id, GrantAsset.status, SubscriptionGrant.domain_id,
-                    SubscriptionGrant.environment_id).join(SubscriptionGrant, SubscriptionGrant.id == GrantAsset.grant_id
+                    SubscriptionGrant.environment_id, Listing, GrantAsset.asset_revision
+                    ).join(SubscriptionGrant, SubscriptionGrant.id == GrantAsset.grant_id
                     ).join(SubscriptionTarget, SubscriptionTarget.id == SubscriptionGrant.target_id
+                    ).join(Listing, Listing.id == SubscriptionGrant.listing_id
                     ).where(SubscriptionTarget.type == tasks.REDSHIFT_TARGET)
     records = select(WarehouseGrant, SubscriptionGrant.domain_id, SubscriptionGrant.environment_id).join(
         SubscriptionGrant, SubscriptionGrant.id == WarehouseGrant.grant_id)
@@ -92,7 +96,7 @@ def check(session: Session, settings: Settings, domain_id: str | None, repair: b
     if domain_id is not None:
         assets, records = (q.where(SubscriptionGrant.domain_id == domain_id) for q in (assets, records))
         environments = environments.where(Environment.domain_id == domain_id)
-    status = {(g, a): (s, d, e) for g, a, s, d, e in session.execute(assets)}
+    status = {(g, a): (s, d, e, listing, revision) for g, a, s, d, e, listing, revision in session.execute(assets)}
     by_database = defaultdict(list)
     for record, domain, environment_id in session.execute(records):
         by_database[record.database].append((record, domain, environment_id))
@@ -108,7 +112,7 @@ def check(session: Session, settings: Settings, domain_id: str | None, repair: b
         actual = _read(settings, database, roles, schemas)
         findings += _records(session, settings, rows, status, actual, repair)
         findings += _unexplained(settings, database, rows, actual, roles_of.get(database, {}), repair)
-    for (grant_id, asset_id), (state, domain, environment_id) in status.items():
+    for (grant_id, asset_id), (state, domain, environment_id, _, _) in status.items():
         if state == states.GRANTED and (grant_id, asset_id) not in recorded:
             finding = Finding(domain, ENGINE, "MISSING_ACCESS", f"asset {asset_id}",
                               "The grant is GRANTED but the warehouse has no record of granting it.",
@@ -124,7 +128,7 @@ def _records(session: Session, settings: Settings, rows: list, status: dict, act
     """Each recorded grant of a GRANTED asset must still be in force; a record of anything else must go."""
     findings = []
     for record, domain, environment_id in rows:
-        state = status.get((record.grant_id, record.asset_id), (None,))[0]
+        state, *_, listing, revision = status.get((record.grant_id, record.asset_id), (None,) * 5)
         shown = f"{record.view_schema}.{record.view_name}" if record.view_name else (
             f"{record.source_schema}.{record.source_table}")
         finding = Finding(domain, ENGINE, "", shown, "", record.grant_id, record.asset_id, environment_id)
@@ -141,6 +145,13 @@ def _records(session: Session, settings: Settings, rows: list, status: dict, act
             finding.kind, finding.detail = "MISSING_ACCESS", f"The environment role {record.role} no longer exists."
             if repair and fail_grant(session, finding):
                 tasks.revoke_asset(session, settings, record.grant_id, record.asset_id)
+        elif (source := _source(session, listing, record.asset_id, revision)) and source != (
+                record.database, record.source_schema, record.source_table):
+            finding.kind = "WRONG_SOURCE"
+            finding.detail = (f"Role {record.role} was given {record.database}.{record.source_schema}."
+                              f"{record.source_table}; the grant gives {'.'.join(source)}.")
+            if repair:
+                regrant(session, settings, finding)
         elif (record.source_schema, record.source_table) not in actual.existing:
             finding.kind = "SOURCE_GONE"
             finding.detail = f"The source table {record.source_schema}.{record.source_table} no longer exists."
@@ -160,6 +171,13 @@ def _records(session: Session, settings: Settings, rows: list, status: dict, act
                 regrant(session, settings, finding)
         findings.append(finding)
     return findings
+
+
+def _source(session: Session, listing: Listing, asset_id: str, revision: int) -> tuple[str, str, str] | None:
+    try:
+        return catalog.asset_warehouse_table(session, listing, asset_id, revision)
+    except LookupError:  # no longer a warehouse table in the catalog: the other checks still apply
+        return None
 
 
 def _unexplained(settings: Settings, database: str, rows: list, actual: _Actual,
