@@ -38,6 +38,15 @@ def _make_due(settings, job_id):
         session.execute(update(Job).where(Job.id == job_id).values(run_after=utcnow() - timedelta(seconds=1)))
 
 
+def _worker_died(settings, grant_id, kind, status):
+    """A worker claimed the grant's job, moved its asset to `status`, then died (its lease has run out)."""
+    job = _grant_job(settings, grant_id, kind)
+    with session_scope(settings.metadata_url) as session:
+        session.execute(update(GrantAsset).where(GrantAsset.grant_id == grant_id).values(status=status))
+        session.execute(update(Job).where(Job.id == job.id).values(
+            status="RUNNING", attempts=1, locked_by="dead", updated_at=utcnow() - runner.LEASE * 2))
+
+
 def _cancel(settings, admin_id, domain_id, subscription_id):
     with session_scope(settings.metadata_url) as session:
         subscriptions.cancel(session, session.get(User, admin_id), domain_id, subscription_id)
@@ -45,11 +54,7 @@ def _cancel(settings, admin_id, domain_id, subscription_id):
 
 def test_a_grant_whose_worker_died_in_progress_is_finished_by_another(demo):
     settings, admin_id, domain_id, subscription_id, grant_id = demo
-    job = _grant_job(settings, grant_id)
-    with session_scope(settings.metadata_url) as session:  # a worker claimed it, moved the asset, then died
-        session.execute(update(GrantAsset).where(GrantAsset.grant_id == grant_id).values(status="GRANT_IN_PROGRESS"))
-        session.execute(update(Job).where(Job.id == job.id).values(
-            status="RUNNING", attempts=1, locked_by="dead", updated_at=utcnow() - runner.LEASE * 2))
+    _worker_died(settings, grant_id, "grant.fulfill", "GRANT_IN_PROGRESS")
     drain(settings)
     assert _asset(settings, grant_id) == ("GRANTED", None, 1)
 
@@ -109,11 +114,7 @@ def test_a_revoke_whose_worker_died_in_progress_is_finished_by_another(demo):
     settings, admin_id, domain_id, subscription_id, grant_id = demo
     drain(settings)
     _cancel(settings, admin_id, domain_id, subscription_id)
-    job = _grant_job(settings, grant_id, "grant.revoke")
-    with session_scope(settings.metadata_url) as session:
-        session.execute(update(GrantAsset).where(GrantAsset.grant_id == grant_id).values(status="REVOKE_IN_PROGRESS"))
-        session.execute(update(Job).where(Job.id == job.id).values(
-            status="RUNNING", attempts=1, locked_by="dead", updated_at=utcnow() - runner.LEASE * 2))
+    _worker_died(settings, grant_id, "grant.revoke", "REVOKE_IN_PROGRESS")
     drain(settings)
     assert _asset(settings, grant_id) == ("REVOKED", None, 0)
 

@@ -25,9 +25,8 @@ def warehouse_url():
 
 @pytest.fixture(scope="module")
 def wh_server(isolated_database_url, warehouse_url, tmp_path_factory):
-    # The periodic pass stays off: each test decides when the reconciler looks.
     yield from serve(make_settings(tmp_path_factory.mktemp("data"), isolated_database_url,
-                                   warehouse_url=warehouse_url, reconcile_interval_seconds=0))
+                                   warehouse_url=warehouse_url))
 
 
 @pytest.fixture(scope="module")
