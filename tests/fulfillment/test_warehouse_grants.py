@@ -2,32 +2,19 @@
 
 import json
 
-import psycopg
 import pytest
 from psycopg import errors as pg_errors
 
-from conftest import make_settings, serve, wait_for
+from conftest import wait_for
 from openzone.db.session import session_scope
 from openzone.fulfillment import warehouse
 from openzone.fulfillment.models import WarehouseGrant
 from openzone.projects.models import Environment
-from warehouse import (admin_connect, build_warehouse_world, connect_as, create_warehouse, drop_warehouse,
+from warehouse_fixtures import warehouse_url, wh_server  # noqa: F401 (fixtures)
+from warehouse import (admin_connect, build_warehouse_world, connect_as,
                        grant_asset, login, publish_and_subscribe, redshift_asset)
 
 DENIED = pg_errors.InsufficientPrivilege
-
-
-@pytest.fixture(scope="module")
-def warehouse_url():
-    url = create_warehouse()
-    yield url
-    drop_warehouse(url)
-
-
-@pytest.fixture(scope="module")
-def wh_server(isolated_database_url, warehouse_url, tmp_path_factory):
-    yield from serve(make_settings(tmp_path_factory.mktemp("data"), isolated_database_url,
-                                   warehouse_url=warehouse_url))
 
 
 @pytest.fixture(scope="module")
@@ -179,3 +166,13 @@ def test_only_what_the_publishing_project_owns_is_granted(wh_server, world, gran
         with pytest.raises(warehouse.GrantFailure, match="does not belong"):
             warehouse.grant_table(session, wh_server.settings, grant_id, "foreign", environment, world.analytics_id,
                                   source)
+
+
+def test_revoke_tolerates_a_role_that_is_gone(wh_server, world, grant_id):
+    with session_scope(wh_server.settings.metadata_url) as session:  # what a grant to a deleted environment left
+        session.add(WarehouseGrant(grant_id=grant_id, asset_id="ghost", database=world.producer_login["database"],
+                                   role="oz_env_gone0000000000", source_schema=world.producer_login["schema"],
+                                   source_table="orders", columns=["id"], schema_usage=True))
+    revoke(wh_server, grant_id, "ghost")
+    with session_scope(wh_server.settings.metadata_url) as session:
+        assert session.query(WarehouseGrant).filter_by(grant_id=grant_id, asset_id="ghost").count() == 0

@@ -15,36 +15,17 @@ from conftest import Caller, make_settings, serve, wait_for
 from openzone.db.migrate import upgrade
 from openzone.db.session import session_scope
 from openzone.errors import AccessDeniedError
-from openzone.identity.models import User
 from openzone.projects import environments as envs
-from scenario import resource
-from warehouse import (admin_connect, connect_as, create_warehouse, drop_warehouse, join, warehouse_domain,
+from openzone.lake.access import get_warehouse
+from scenario import environment, resource, run_sql
+from warehouse_fixtures import warehouse_url, wh_server  # noqa: F401 (fixtures)
+from warehouse import (admin_connect, connect_as, join, login, warehouse_domain,
                        warehouse_environment)
-
-
-@pytest.fixture(scope="module")
-def warehouse_url():
-    url = create_warehouse()
-    yield url
-    drop_warehouse(url)
-
-
-@pytest.fixture(scope="module")
-def wh_server(isolated_database_url, warehouse_url, tmp_path_factory):
-    # A database of its own: another server's workers (without a warehouse) must not take these jobs.
-    yield from serve(make_settings(tmp_path_factory.mktemp("data"), isolated_database_url,
-                                   warehouse_url=warehouse_url))
 
 
 @pytest.fixture(scope="module")
 def domain(wh_server):
     return warehouse_domain(wh_server)
-
-
-def login(server, caller, domain_id: str, env_id: str) -> dict:
-    with session_scope(server.settings.metadata_url) as session:
-        actor = session.query(User).filter_by(name=caller.name).one()
-        return envs.warehouse_login(session, server.settings, actor, domain_id, env_id).as_dict()
 
 
 def new_environment(server, domain, name: str | None = None):
@@ -209,3 +190,21 @@ def test_a_redshift_data_source_imports_the_environment_schema(wh_server, domain
     assert (form["databaseName"], form["schemaName"], form["tableName"]) == (details["database"], details["schema"],
                                                                              "orders")
     assert [c["columnName"] for c in form["columns"]] == ["id", "total"]
+
+
+def test_deleting_a_lake_environment_drops_its_databases(wh_server, domain):
+    owner = join(domain, wh_server.user())
+    lake = domain.admin.dz.list_environment_blueprints(domainIdentifier=domain.id, name="DefaultDataLake")["items"][0]
+    domain.admin.dz.put_environment_blueprint_configuration(domainIdentifier=domain.id, enabledRegions=["us-east-1"],
+                                                            environmentBlueprintIdentifier=lake["id"])
+    project = owner.dz.create_project(domainIdentifier=domain.id, name=f"P-{uuid.uuid4().hex[:8]}")
+    env = environment(owner, domain.id, project["id"], "lake")
+    assert run_sql(owner, env["id"], "CREATE TABLE t AS SELECT 1 AS x")["Status"]["State"] == "SUCCEEDED"
+    owner.dz.delete_environment(domainIdentifier=domain.id, identifier=env["id"])
+    wait_for(lambda: owner.dz.get_environment(domainIdentifier=domain.id, identifier=env["id"])["status"] == "DELETED")
+    lake_catalog = get_warehouse(wh_server.settings)
+    assert not lake_catalog.database_exists(resource(env, "glueProducerDBName"))
+    assert not lake_catalog.database_exists(resource(env, "glueConsumerDBName"))
+    with pytest.raises(ClientError) as gone:
+        run_sql(owner, env["id"], "SELECT 1")
+    assert "DELETED" in str(gone.value)

@@ -3,23 +3,11 @@
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import make_settings, serve, wait_for
+from conftest import wait_for
 from scenario import query_error, query_rows, run_sql
-from warehouse import (build_warehouse_world, connect_as, create_warehouse, drop_warehouse, grant_asset, login,
+from warehouse_fixtures import warehouse_url, wh_server  # noqa: F401 (fixtures)
+from warehouse import (build_warehouse_world, connect_as, grant_asset, login,
                        publish_and_subscribe, redshift_asset)
-
-
-@pytest.fixture(scope="module")
-def warehouse_url():
-    url = create_warehouse()
-    yield url
-    drop_warehouse(url)
-
-
-@pytest.fixture(scope="module")
-def wh_server(isolated_database_url, warehouse_url, tmp_path_factory):
-    yield from serve(make_settings(tmp_path_factory.mktemp("data"), isolated_database_url,
-                                   warehouse_url=warehouse_url, query_timeout_seconds=20))
 
 
 @pytest.fixture(scope="module")

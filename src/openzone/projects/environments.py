@@ -132,8 +132,10 @@ def create_environment(session: Session, actor: User, domain_id: str, p: dict, s
     environment = Environment(
         id=new_id(), domain_id=domain_id, project_id=project.id, profile_id=profile.id if profile else None,
         blueprint_id=bp_id, blueprint_name=blueprint, name=p["name"], description=p.get("description"),
-        aws_account_id=account, region=region, producer_db=_lake_name(session, p["name"], "pub_db") if lake else None,
-        consumer_db=_lake_name(session, p["name"], "sub_db") if lake else None, user_parameters=p.get("userParameters") or [],
+        aws_account_id=account, region=region,
+        producer_db=_lake_name(session, p["name"], "pub_db") if lake else None,
+        consumer_db=_lake_name(session, p["name"], "sub_db") if lake else None,
+        user_parameters=p.get("userParameters") or [],
         glossary_terms=p.get("glossaryTerms"), created_by=actor.id,
         deployment={"deploymentId": new_id(), "deploymentType": "CREATE", "deploymentStatus": "PENDING_DEPLOYMENT"})
     session.add(environment)

@@ -24,7 +24,6 @@ from openzone.projects import warehouse_env
 from openzone.projects.models import Environment
 from openzone.query import results
 from openzone.query.models import QueryExecution
-from openzone.sources import secrets
 
 SCHEMA_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}$")
 # PostgreSQL type name -> the engine type names results.column_info renders for Athena.
