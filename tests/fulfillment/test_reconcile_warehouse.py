@@ -152,3 +152,21 @@ def test_a_grant_recorded_on_the_wrong_table_is_moved_to_the_right_one(wh_server
     assert _verify(wh_server, world, repair=True) == [("WAREHOUSE", "WRONG_SOURCE", "REPAIRED", f"{schema}.secrets")]
     assert _reads(world, f"{schema}.shipments") and not _reads(world, f"{schema}.secrets")
     assert _verify(wh_server, world) == []
+
+
+def test_a_dropped_role_fails_its_grants_and_revokes_find_nothing_to_do(wh_server, world):
+    """Last in this module: it removes the consumer's role for good."""
+    grant_id = _granted_table(world, "invoices")
+    role = world.consumer_login["user"]
+    _as_admin(wh_server, f"DROP OWNED BY {role}")
+    _as_admin(wh_server, f"DROP ROLE {role}")
+    found = _verify(wh_server, world, repair=True)
+    assert found and {f[1:3] for f in found} == {("MISSING_ACCESS", "FAILED")}
+    asset = grant_asset(world, grant_id)
+    assert asset["status"] == "GRANT_FAILED"
+    assert asset["failureCause"]["message"] == f"The environment role {role} no longer exists."
+    assert _verify(wh_server, world) == []
+    subscription = world.consumer.dz.get_subscription_grant(domainIdentifier=world.domain.id,
+                                                            identifier=grant_id)["subscriptionId"]
+    world.producer.dz.revoke_subscription(domainIdentifier=world.domain.id, identifier=subscription)
+    wait_for(lambda: grant_asset(world, grant_id)["status"] == "REVOKED")
