@@ -33,6 +33,7 @@ def register_operations() -> None:
     import openzone.events.routes  # noqa: F401
     import openzone.governance.routes  # noqa: F401
     import openzone.fulfillment.tasks  # noqa: F401
+    import openzone.fulfillment.reconcile.service  # noqa: F401  (the periodic reconciler job)
     import openzone.glossary.routes  # noqa: F401
     import openzone.projects.routes  # noqa: F401
     import openzone.query.routes  # noqa: F401

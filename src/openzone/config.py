@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     events_max_attempts: int = 185
     events_max_age_seconds: int = 86400
     events_webhook_timeout_seconds: float = 10.0
+    # How often the reconciler compares every grant with the engines and repairs drift (0: never by itself).
+    reconcile_interval_seconds: float = 300.0
 
     @cached_property
     def data_path(self) -> Path:

@@ -1,5 +1,5 @@
 """`openzone` commands: serve, worker, users, access-keys, demo, events, db, search, secrets, sources,
-environments."""
+environments, grants."""
 
 import json
 import sys
@@ -151,5 +151,6 @@ from openzone.cli import audit as _audit  # noqa: E402,F401
 from openzone.cli import demo as _demo  # noqa: E402,F401
 from openzone.cli import environments as _environments  # noqa: E402,F401
 from openzone.cli import events as _events  # noqa: E402,F401
+from openzone.cli import grants as _grants  # noqa: E402,F401
 from openzone.cli import serve as _serve  # noqa: E402,F401
 from openzone.cli import sources as _sources  # noqa: E402,F401

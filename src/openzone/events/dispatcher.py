@@ -51,6 +51,12 @@ def fan_out(session: Session, limit: int = 2000) -> int:
     if session.get_bind().dialect.name == "postgresql" and not session.scalar(
             text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": FAN_OUT_LOCK}):
         return 0
+    rules = _enabled_rules(session)
+    if not rules:
+        # Nothing to deliver, and no write: a rule matches only events recorded after it was created, so the
+        # backlog is marked when a rule exists. (On SQLite every write here could make a concurrent
+        # read-then-write transaction elsewhere fail with "database is locked".)
+        return 0
     events = session.execute(select(OutboxEvent.seq, OutboxEvent.envelope).where(OutboxEvent.dispatched.is_(False))
                              .order_by(OutboxEvent.seq).limit(limit)).all()
     if not events:
@@ -60,7 +66,6 @@ def fan_out(session: Session, limit: int = 2000) -> int:
                               .values(dispatched=True))
     if claimed.rowcount != len(seqs):
         raise _Lost()
-    rules = _enabled_rules(session)
     wanted: list[tuple[int, str, int]] = []  # (target pk, entity key, event seq)
     for seq, envelope in events:
         for created_seq, pattern, target_pks in rules:

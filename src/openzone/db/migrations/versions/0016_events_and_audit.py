@@ -1,7 +1,7 @@
 """event rules, targets, deliveries and the audit trail
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import openzone.db.types
 from sqlalchemy.dialects import postgresql
 
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
