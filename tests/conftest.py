@@ -97,7 +97,8 @@ def ext_dir(tmp_path_factory) -> Path:
 
 
 def make_settings(data_dir: Path, database_url: str, **overrides) -> Settings:
-    options = {"run_workers": True, "worker_poll_seconds": 0.2, **overrides}
+    # No periodic reconciler pass in the middle of a test (tests that want one ask for it).
+    options = {"run_workers": True, "worker_poll_seconds": 0.2, "reconcile_interval_seconds": 0, **overrides}
     settings = Settings(data_dir=data_dir, database_url=database_url, **options)
     settings.ensure_dirs()
     outbox.configure(settings.account_id, settings.region)

@@ -10,12 +10,13 @@ from starlette.routing import Route
 import openzone.models  # noqa: F401  (every table)
 from openzone.config import Settings
 from openzone.events import outbox
+from openzone.events.dispatcher import Dispatcher
 from openzone.identity.service import lookup_credential
 from openzone.jobs.runner import Worker
 from openzone.portal.routes import portal_routes
 from openzone.query import service as query_service
 from openzone.sources.scheduler import Scheduler
-from openzone.wire.asgi import athena_endpoint, datazone_endpoint
+from openzone.wire.asgi import datazone_endpoint, json_endpoint
 from openzone.wire.dispatch import Gateway
 
 log = logging.getLogger("openzone")
@@ -30,8 +31,10 @@ def register_operations() -> None:
     import openzone.domains.routes  # noqa: F401
     import openzone.domains.unit_routes  # noqa: F401
     import openzone.enrichment.routes  # noqa: F401
+    import openzone.events.routes  # noqa: F401
     import openzone.governance.routes  # noqa: F401
     import openzone.fulfillment.tasks  # noqa: F401
+    import openzone.fulfillment.reconcile.service  # noqa: F401  (the periodic reconciler job)
     import openzone.glossary.routes  # noqa: F401
     import openzone.projects.routes  # noqa: F401
     import openzone.query.routes  # noqa: F401
@@ -54,12 +57,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         worker = Worker(settings) if settings.run_workers else None
         scheduler = Scheduler(settings) if settings.run_workers else None
-        for thread in (worker, scheduler):
+        dispatcher = Dispatcher(settings) if settings.run_workers else None
+        for thread in (worker, scheduler, dispatcher):
             if thread:
                 thread.start()
         yield
         query_service.shutdown()
-        for thread in (worker, scheduler):
+        for thread in (worker, scheduler, dispatcher):
             if thread:
                 thread.stop()
                 thread.join(timeout=10)
@@ -75,6 +79,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     app.router.routes.append(Route("/v2/{path:path}", datazone_endpoint, methods=methods))
-    app.router.routes.append(Route("/", athena_endpoint, methods=["POST"]))
+    app.router.routes.append(Route("/", json_endpoint, methods=["POST"]))  # Athena and EventBridge
     app.router.routes.extend(portal_routes())
     return app

@@ -50,6 +50,18 @@ class Settings(BaseSettings):
     # The PostgreSQL database DefaultDataWarehouse environments live in (Amazon Redshift's open counterpart),
     # as a superuser URL, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/warehouse. Unset: no warehouse.
     warehouse_url: str | None = None
+    # The event bus: how often the dispatcher looks for new events when not woken, how many deliveries run
+    # at once, and the retry schedule of a failing target (exponential from base to max between attempts;
+    # EventBridge's defaults: 185 attempts within 24 hours; a target's RetryPolicy may lower both).
+    events_poll_seconds: float = 0.5
+    events_dispatch_threads: int = 8
+    events_retry_base_seconds: float = 1.0
+    events_retry_max_seconds: float = 300.0
+    events_max_attempts: int = 185
+    events_max_age_seconds: int = 86400
+    events_webhook_timeout_seconds: float = 10.0
+    # How often the reconciler compares every grant with the engines and repairs drift (0: never by itself).
+    reconcile_interval_seconds: float = 300.0
 
     @cached_property
     def data_path(self) -> Path:

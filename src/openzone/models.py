@@ -7,6 +7,7 @@ from openzone.domains import models as domain_models  # noqa: F401
 from openzone.enrichment import models as enrichment_models  # noqa: F401
 from openzone.events import models as event_models  # noqa: F401
 from openzone.fulfillment import models as fulfillment_models  # noqa: F401
+from openzone.fulfillment.reconcile import models as reconcile_models  # noqa: F401
 from openzone.glossary import models as glossary_models  # noqa: F401
 from openzone.governance import models as governance_models  # noqa: F401
 from openzone.identity import models as identity_models  # noqa: F401

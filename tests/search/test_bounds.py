@@ -60,3 +60,21 @@ def test_a_narrow_scope_finds_its_matches_beyond_the_pool(world, monkeypatch):
         deep = search.search_inventory(session, world["member"], world["domain"], "ASSET", None,
                                        search.Request(text="quokka", offset=1, limit=1))
         assert len(deep.hits) == 1 and deep.total == 2
+
+
+def test_the_pool_is_the_most_recent_matches(world, monkeypatch):
+    """SQLite's pool: the POOL most recently indexed matches (PostgreSQL's is in table order, unspecified)."""
+    if not world["url"].startswith("sqlite"):
+        pytest.skip("the pool's order is SQLite's (FTS5 rowids)")
+    with session_scope(world["url"]) as session:
+        made = [add_asset(session, world, world["mine"], f"Wombat Ledger {i}") for i in range(8)]
+    monkeypatch.setattr(search, "POOL", 5)
+    with session_scope(world["url"]) as session:
+        request = search.Request(text="wombat", limit=2)
+        result = search.search_inventory(session, world["member"], world["domain"], "ASSET", None, request)
+        assert result.total == 5 and {hit.entity_id for hit in result.hits} <= set(made[3:])
+        # Every one of the five most recent is a candidate: the whole pool pages through.
+        pages = [search.search_inventory(session, world["member"], world["domain"], "ASSET", None,
+                                         search.Request(text="wombat", offset=offset, limit=2))
+                 for offset in (0, 2)]
+        assert {hit.entity_id for page in pages for hit in page.hits[:2]} <= set(made[3:])

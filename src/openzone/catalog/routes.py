@@ -5,6 +5,7 @@ import json
 from sqlalchemy.orm import object_session
 
 from openzone.catalog import assets, product_routes, products, service
+from openzone.catalog.asset_view import asset_view
 from openzone.catalog.models import Asset, AssetRevision, Listing, ListingRevision
 from openzone.catalog.system_forms import is_read_only_form
 from openzone.enrichment import predictions
@@ -15,11 +16,16 @@ from openzone.wire.registry import Call, datazone
 
 
 def _asset(asset: Asset, revision: AssetRevision, listing: Listing | None) -> dict:
-    """The asset as DataZone renders it; forms the system fills (data source reference, provenance,
-    suggestions) go to readOnlyFormsOutput, as in DataZone."""
+    """The asset as DataZone renders it, after a write (GetAsset reads through asset_view)."""
     session = object_session(asset)
-    read_only = [f for f in revision.forms if is_read_only_form(f)]
-    read_only += predictions.read_only_forms(session, asset.id, revision.revision) or []
+    return _render(asset, revision, listing, predictions.read_only_forms(session, asset.id, revision.revision),
+                   governed_terms.terms_of(session, asset.id))
+
+
+def _render(asset, revision, listing, suggestion_forms: list[dict] | None, governed: list[str]) -> dict:
+    """Forms the system fills (data source reference, provenance, suggestions) go to readOnlyFormsOutput, as
+    in DataZone. `asset`, `revision` and `listing` are ORM rows or asset_view's rows (same attribute names)."""
+    read_only = [f for f in revision.forms if is_read_only_form(f)] + (suggestion_forms or [])
     return {
         "id": asset.id, "name": revision.name, "typeIdentifier": asset.type_identifier,
         "typeRevision": asset.type_revision, "externalIdentifier": asset.external_identifier,
@@ -29,7 +35,7 @@ def _asset(asset: Asset, revision: AssetRevision, listing: Listing | None) -> di
         "owningProjectId": asset.owning_project_id, "domainId": asset.domain_id,
         "formsOutput": [f for f in revision.forms if not is_read_only_form(f)], "readOnlyFormsOutput": read_only or None,
         "listing": {"listingId": listing.id, "listingStatus": listing.status} if listing else None,
-        "governedGlossaryTerms": governed_terms.terms_of(session, asset.id) or None,
+        "governedGlossaryTerms": governed or None,
     }
 
 
@@ -48,9 +54,9 @@ def create_asset(call: Call, p: dict) -> dict:
 
 @datazone("GetAsset")
 def get_asset(call: Call, p: dict) -> dict:
-    asset, revision, listing = service.get_asset(call.session, call.principal, p["domainIdentifier"],
-                                                 p["identifier"], p.get("revision"))
-    return _asset(asset, revision, listing)
+    view = asset_view(call.session, call.principal, p["domainIdentifier"], p["identifier"], p.get("revision"))
+    return _render(view.asset, view.revision, view.listing, predictions.suggestion_forms(view.predictions),
+                   view.governed_terms)
 
 
 @datazone("CreateAssetRevision")

@@ -1,5 +1,5 @@
 """`openzone` commands: serve, worker, users, access-keys, demo, events, db, search, secrets, sources,
-environments."""
+environments, grants."""
 
 import json
 import sys
@@ -13,7 +13,7 @@ from openzone.config import Settings
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="openzone: an open-source Amazon DataZone.")
 users_app = typer.Typer(no_args_is_help=True, help="Manage users.")
 keys_app = typer.Typer(no_args_is_help=True, help="Manage access keys (SigV4 credentials).")
-events_app = typer.Typer(no_args_is_help=True, help="Read the event outbox.")
+events_app = typer.Typer(no_args_is_help=True, help="The event outbox and the event bus: rules, targets, dead letters.")
 db_app = typer.Typer(no_args_is_help=True, help="Metadata database.")
 search_app = typer.Typer(no_args_is_help=True, help="The catalog search index (in the metadata database).")
 app.add_typer(users_app, name="users")
@@ -130,8 +130,11 @@ def search_verify() -> None:
 
 
 # Import the remaining command modules so they attach to `app`.
+from openzone.cli import audit as _audit  # noqa: E402,F401
 from openzone.cli import demo as _demo  # noqa: E402,F401
 from openzone.cli import environments as _environments  # noqa: E402,F401
+from openzone.cli import events as _events  # noqa: E402,F401
+from openzone.cli import grants as _grants  # noqa: E402,F401
 from openzone.cli import serve as _serve  # noqa: E402,F401
 from openzone.cli import sources as _sources  # noqa: E402,F401
 from openzone.cli import users as _users  # noqa: E402,F401

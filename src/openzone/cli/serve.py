@@ -31,6 +31,7 @@ def serve(host: str = typer.Option(None, help="Address to listen on (default 127
 def worker(data_dir: Path = typer.Option(None, "--data-dir")) -> None:
     """Run only the background workers (for scale-out next to API replicas)."""
     from openzone.app import register_operations
+    from openzone.events.dispatcher import Dispatcher
     from openzone.jobs.runner import Worker
     from openzone.sources.scheduler import Scheduler
 
@@ -38,10 +39,12 @@ def worker(data_dir: Path = typer.Option(None, "--data-dir")) -> None:
     register_operations()
     runner = Worker(settings)
     scheduler = Scheduler(settings)  # several schedulers are safe: each due run is claimed by one UPDATE
+    dispatcher = Dispatcher(settings)  # several dispatchers are safe: event lanes are leased
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     runner.start()
     scheduler.start()
+    dispatcher.start()
     typer.echo(f"worker {runner.worker_id} running; Ctrl-C to stop")
     try:
         stop.wait()
@@ -49,4 +52,6 @@ def worker(data_dir: Path = typer.Option(None, "--data-dir")) -> None:
         pass
     scheduler.stop()
     runner.stop()
+    dispatcher.stop()
     runner.join(timeout=10)
+    dispatcher.join(timeout=10)

@@ -198,7 +198,11 @@ def on_new_revision(session: Session, actor: User, asset: Asset, revision: Asset
 
 def read_only_forms(session: Session, asset_id: str, revision: int) -> list[dict] | None:
     """The SuggestionForm of a revision (readOnlyFormsOutput), when business-name generation was on."""
-    row = session.get(AssetPredictions, (asset_id, revision))
+    return suggestion_forms(session.get(AssetPredictions, (asset_id, revision)))
+
+
+def suggestion_forms(row) -> list[dict] | None:
+    """read_only_forms of an already loaded predictions row (enabled, generator, suggestions) or None."""
     if row is None or not row.enabled:
         return None
     content = {"status": "SUCCEEDED" if row.generator else "FAILED", "generator": row.generator,

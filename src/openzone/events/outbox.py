@@ -1,22 +1,32 @@
 """Write EventBridge-shaped DataZone events into the outbox, inside the caller's transaction."""
 
+import threading
 import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from openzone.db.session import after_commit
 from openzone.db.types import utcnow
+from openzone.events import audit
 from openzone.events.models import OutboxEvent
 
 
 # The account and region that events report; set once from Settings by the process (configure()).
 _ORIGIN = {"account": "000000000000", "region": "us-east-1"}
+# Set after a commit that recorded events, so an in-process dispatcher delivers them at once instead of polling.
+wakeup = threading.Event()
 
 
 def configure(account_id: str, region: str) -> None:
     """Set the account and region stamped on every event this process writes."""
     _ORIGIN.update(account=account_id, region=region)
+
+
+def origin() -> tuple[str, str]:
+    """(account, region) that events and ARNs report."""
+    return _ORIGIN["account"], _ORIGIN["region"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,8 @@ def emit(session: Session, *, detail_type: str, domain_id: str | None, entity: E
     row = event_row(detail_type=detail_type, domain_id=domain_id, entity=entity, user_id=user_id, data=data)
     event = OutboxEvent(**row)
     session.add(event)
+    audit.record(session, row)
+    after_commit(session, wakeup.set)
     return event
 
 

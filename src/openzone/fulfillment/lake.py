@@ -29,8 +29,10 @@ def grant_table(session: Session, settings: Settings, grant_id: str, asset_id: s
         get_warehouse(settings).table(source_db, source_table)
     except (LookupError, ValueError):
         raise GrantFailure(f"The source table {source_db}.{source_table} no longer exists.") from None
-    taken = set(session.scalars(select(LakeView.name).where(LakeView.database == consumer_db)))
     name = source_table
+    # Only the two names it may get, not every table of a consumer that may have thousands.
+    taken = set(session.scalars(select(LakeView.name).where(
+        LakeView.database == consumer_db, LakeView.name.in_((name, f"{source_table}_{source_db}")))))
     if name in taken:  # two granted tables with one name: keep both readable, the newer one suffixed
         name = f"{source_table}_{source_db}"
     if name in taken:

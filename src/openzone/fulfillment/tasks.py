@@ -21,26 +21,55 @@ log = logging.getLogger("openzone.fulfillment")
 GLUE_TARGET, REDSHIFT_TARGET = "GlueSubscriptionTargetType", "RedshiftSubscriptionTargetType"
 
 
-@task("grant.fulfill")
+def _gave_up_granting(session: Session, settings: Settings, payload: dict, error: str) -> None:
+    """Every retry failed: the assets still being granted end GRANT_FAILED with the engine's last error."""
+    _give_up(session, payload, (states.GRANT_PENDING, states.GRANT_IN_PROGRESS), states.GRANT_FAILED,
+             f"Granting failed after every retry: {error}", "Subscription Grant Failed")
+
+
+def _gave_up_revoking(session: Session, settings: Settings, payload: dict, error: str) -> None:
+    """Every retry failed: the assets still being revoked end REVOKE_FAILED with the engine's last error."""
+    _give_up(session, payload, (states.REVOKE_PENDING, states.REVOKE_IN_PROGRESS), states.REVOKE_FAILED,
+             f"Revoking failed after every retry: {error}", "Subscription Grant Revoke Failed")
+
+
+def _give_up(session: Session, payload: dict, stuck: tuple[str, ...], status: str, cause: str,
+             detail_type: str) -> None:
+    grant = session.get(SubscriptionGrant, payload["grant_id"])
+    if grant is None:
+        return
+    for asset in subscriptions.grant_assets(session, grant.id):
+        if asset.status in stuck and asset.managed:
+            asset.status = states.move_asset(asset.status, status)
+            asset.failure_cause, asset.failed_at = cause, utcnow()
+            subscriptions.grant_event(session, grant, asset.asset_id, None, detail_type, {"failureCause": cause})
+    session.flush()
+
+
+@task("grant.fulfill", on_give_up=_gave_up_granting)
 def fulfill(session: Session, settings: Settings, payload: dict) -> None:
-    """GRANT_PENDING -> GRANT_IN_PROGRESS -> GRANTED | GRANT_FAILED for each asset of the grant."""
+    """GRANT_PENDING -> GRANT_IN_PROGRESS -> GRANTED | GRANT_FAILED for each asset of the grant.
+
+    Assets already GRANT_IN_PROGRESS are taken up again: they belong to an earlier attempt of this job that
+    failed (a transient engine error, retried with backoff) or whose worker died (its lease ran out)."""
     grant = session.get(SubscriptionGrant, payload["grant_id"])
     if grant is None:
         return
     # Unmanaged assets are an external fulfiller's (UpdateSubscriptionGrantStatus): never touch them.
     pending = [a for a in subscriptions.grant_assets(session, grant.id)
-               if a.status == states.GRANT_PENDING and a.managed]
+               if a.status in (states.GRANT_PENDING, states.GRANT_IN_PROGRESS) and a.managed]
     if not pending:
         return
     for asset in pending:
-        asset.status = states.move_asset(asset.status, states.GRANT_IN_PROGRESS)
+        if asset.status == states.GRANT_PENDING:
+            asset.status = states.move_asset(asset.status, states.GRANT_IN_PROGRESS)
     session.commit()  # the worker owns this transaction: make IN_PROGRESS visible before acting
     target = session.get(SubscriptionTarget, grant.target_id)
     environment = session.get(Environment, grant.environment_id)
     listing = session.get(Listing, grant.listing_id)
     for asset in pending:
         try:
-            name = _grant(session, settings, grant, target, environment, listing, asset)
+            name = grant_asset(session, settings, grant, target, environment, listing, asset)
         except (lake.GrantFailure, LookupError) as failure:  # LookupError: not a table the engine can grant
             if _finish(session, asset, states.GRANT_FAILED, failed_at=utcnow(), failure_cause=str(failure)):
                 subscriptions.grant_event(session, grant, asset.asset_id, None, "Subscription Grant Failed",
@@ -49,11 +78,11 @@ def fulfill(session: Session, settings: Settings, payload: dict) -> None:
         if _finish(session, asset, states.GRANTED, granted_at=utcnow(), failure_cause=None, target_name=name):
             subscriptions.grant_event(session, grant, asset.asset_id, None, "Subscription Grant Completed")
         else:  # revoked while we were granting: take back what we just made
-            _revoke(session, settings, grant.id, asset.asset_id)
+            revoke_asset(session, settings, grant.id, asset.asset_id)
 
 
-def _grant(session: Session, settings: Settings, grant: SubscriptionGrant, target: SubscriptionTarget,
-           environment: Environment, listing: Listing, asset: GrantAsset) -> str:
+def grant_asset(session: Session, settings: Settings, grant: SubscriptionGrant, target: SubscriptionTarget,
+                environment: Environment, listing: Listing, asset: GrantAsset) -> str:
     """Grant one asset in the engine the target stands for; returns the name the subscriber reads it by."""
     if environment.status != "ACTIVE" or target.type not in (GLUE_TARGET, REDSHIFT_TARGET):
         raise lake.GrantFailure(f"Target {target.id} cannot receive grants "
@@ -72,7 +101,7 @@ def _grant(session: Session, settings: Settings, grant: SubscriptionGrant, targe
     return lake.grant_table(session, settings, grant.id, asset.asset_id, environment.consumer_db, source)
 
 
-def _revoke(session: Session, settings: Settings, grant_id: str, asset_id: str) -> None:
+def revoke_asset(session: Session, settings: Settings, grant_id: str, asset_id: str) -> None:
     """Take back whatever either engine made for this asset of the grant (each is a no-op when it made nothing)."""
     lake.revoke_table(session, grant_id, asset_id)
     warehouse.revoke_table(session, settings, grant_id, asset_id)
@@ -86,19 +115,21 @@ def _finish(session: Session, asset: GrantAsset, status: str, **values) -> bool:
     return moved.rowcount == 1
 
 
-@task("grant.revoke")
+@task("grant.revoke", on_give_up=_gave_up_revoking)
 def revoke(session: Session, settings: Settings, payload: dict) -> None:
-    """REVOKE_PENDING -> REVOKE_IN_PROGRESS -> REVOKED for each asset of the grant."""
+    """REVOKE_PENDING -> REVOKE_IN_PROGRESS -> REVOKED for each asset of the grant (REVOKE_IN_PROGRESS
+    ones again after a failed attempt or a dead worker; revoking what is already gone succeeds)."""
     grant = session.get(SubscriptionGrant, payload["grant_id"])
     if grant is None:
         return
     pending = [a for a in subscriptions.grant_assets(session, grant.id)
-               if a.status == states.REVOKE_PENDING and a.managed]
+               if a.status in (states.REVOKE_PENDING, states.REVOKE_IN_PROGRESS) and a.managed]
     for asset in pending:
-        asset.status = states.move_asset(asset.status, states.REVOKE_IN_PROGRESS)
+        if asset.status == states.REVOKE_PENDING:
+            asset.status = states.move_asset(asset.status, states.REVOKE_IN_PROGRESS)
     session.commit()
     for asset in pending:
-        _revoke(session, settings, grant.id, asset.asset_id)
+        revoke_asset(session, settings, grant.id, asset.asset_id)
         asset.status = states.move_asset(asset.status, states.REVOKED_ASSET)
         subscriptions.grant_event(session, grant, asset.asset_id, None, "Subscription Grant Revoke Completed")
     session.flush()

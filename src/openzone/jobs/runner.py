@@ -12,7 +12,7 @@ from openzone.config import Settings
 from openzone.db.session import get_engine, session_scope
 from openzone.db.types import utcnow
 from openzone.jobs.models import Job
-from openzone.jobs.queue import GIVE_UP, TASKS, wakeup
+from openzone.jobs.queue import GIVE_UP, PERIODIC, TASKS, schedule_periodic, wakeup
 
 log = logging.getLogger("openzone.jobs")
 MAX_ATTEMPTS = 5
@@ -62,6 +62,9 @@ def run_one(settings: Settings, worker_id: str) -> bool:
                 run_after=utcnow() + timedelta(seconds=2 ** attempts)))
         if not retry and kind in GIVE_UP:
             _give_up(settings, kind, payload, str(error))
+    if kind in PERIODIC:
+        with session_scope(url) as session:
+            schedule_periodic(session, settings, [kind])
     return True
 
 
@@ -91,6 +94,11 @@ class Worker(threading.Thread):
         self._halt = threading.Event()
 
     def run(self) -> None:
+        try:
+            with session_scope(self.settings.metadata_url) as session:
+                schedule_periodic(session, self.settings)
+        except Exception:  # the worker still runs the jobs that are queued
+            log.exception("scheduling periodic jobs failed")
         while not self._halt.is_set():
             try:
                 busy = run_one(self.settings, self.worker_id)

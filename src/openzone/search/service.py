@@ -7,8 +7,8 @@ by the compiled `filters`:
 1. With searchText, the engine looks at the first POOL documents matching any query word group or
    phrase (SQLite FTS5 `MATCH text.fts5_query`, the most recently indexed first; PostgreSQL
    `@@ to_tsquery('simple', text.tsquery)` through the GIN index, in table order; both stop early),
-   scores only those (bm25; PostgreSQL's ts_rank only those in scope and filters), and keeps the best
-   CANDIDATES in scope and filters: the work per query is bounded whatever the catalog's size. A
+   scores those in scope and filters (bm25 / ts_rank), and keeps the best CANDIDATES of them: the
+   work per query is bounded whatever the catalog's size. A
    query with symbols the analyser drops (`100%`, `50_50`) is also looked up literally (LIKE, every
    word). A match must hold every word of a one- or two-word query, at least half the words of a
    longer one, and every quoted phrase (in the `searchIn` attributes when given), checked on the
@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, literal, literal_column, or_, select, table, text as sql
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.util import ClauseAdapter
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from openzone.catalog.models import Asset, AssetRevision, Listing
 from openzone.catalog.product_models import DataProduct, DataProductRevision
@@ -319,18 +320,29 @@ def _engine_candidates(session: Session, where: ColumnElement[bool], query: Quer
 
     With `pool_size`, the engine's work is bounded: it looks at the first pool_size matches (SQLite:
     most recently indexed; PostgreSQL: table order), the scope and filters keep CANDIDATES of them,
-    best scored first (bm25 over the pool; ts_rank over what scope and filters kept). Without, every
+    best scored first (bm25 / ts_rank, computed only for what scope and filters kept). Without, every
     match is looked at.
     """
     if session.get_bind().dialect.name == "sqlite":
         fts = index.FTS_TABLE
         rowid = literal_column(f"{fts}.rowid")
-        pool = (select(rowid.label("doc_id"), literal_column(f"bm25({fts}, {_BM25})").label("score"))
-                .select_from(table(fts)).where(sql(f"{fts} MATCH :match").bindparams(match=fts5_query(query)))
-                .order_by(rowid.desc()).limit(pool_size).subquery("pool"))
+        match = fts5_query(query)
+        bounded = []
+        if pool_size is not None:
+            # The first pool_size matches (most recent first) are exactly the matches from the pool_size-th
+            # rowid up: FTS5 reads that bound cheaply, and takes the rowid range as a constraint below.
+            first = (select(rowid.label("doc_id")).select_from(table(fts))
+                     .where(sql(f"{fts} MATCH :pool_match").bindparams(pool_match=match))
+                     .order_by(rowid.desc()).limit(pool_size).subquery("pool"))
+            bounded = [rowid >= select(func.min(first.c.doc_id)).scalar_subquery()]
+        # Scope and filters apply to each match before bm25 (the costly part) scores it; conditions on the
+        # document's id (the filters' attribute probes) are put on the FTS rowid, so that SQLite checks them
+        # before it reads the document row.
+        on_match = replacement_traverse(where, {}, lambda element: rowid if element is D.c.id else None)
         statement = (select(D.c.id, D.c.kind, D.c.entity_id, D.c.updated_at, *_TERMS)
-                     .join_from(pool, D, D.c.id == pool.c.doc_id).where(where)
-                     .order_by(pool.c.score.asc(), D.c.entity_id).limit(CANDIDATES))
+                     .select_from(table(fts)).join(D, D.c.id == rowid)
+                     .where(sql(f"{fts} MATCH :match").bindparams(match=match), *bounded, on_match)
+                     .order_by(literal_column(f"bm25({fts}, {_BM25})").asc(), D.c.entity_id).limit(CANDIDATES))
     else:
         # The pool reads every column the rest needs in its one heap visit per match; scope and filters
         # then apply to the pool's rows (rewritten onto them), without a second lookup of each document,

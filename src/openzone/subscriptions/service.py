@@ -88,8 +88,13 @@ def request_event(session: Session, request: SubscriptionRequest, actor: User, d
              "autoApproved": auto, "requesterId": request.created_by, "reviewerId": request.reviewer_id,
              # false: approval alone grants nothing; an external fulfiller must act and report back
              "isManagedAsset": asset_types <= targets.MANAGED_ASSET_TYPES, "status": request.status,
+             # openzone additions, for the audit trail's "why": the requester's reason, the reviewer's comment.
+             "requestReason": request.request_reason, "decisionComment": request.decision_comment,
              "subscribedListings": [{"id": request.listing_id, "ownerProjectId": request.approver_project_id,
-                                     "version": str(request.listing_revision)}],
+                                     "version": str(request.listing_revision),
+                                     # openzone addition: the listed asset or data product (audit per asset)
+                                     "entityId": listing.asset_id or listing.data_product_id,
+                                     "entityType": listing.entity_type}],
              "subscribedPrincipals": [{"id": request.project_id, "type": "PROJECT"}]})
 
 

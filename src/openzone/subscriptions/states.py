@@ -14,7 +14,8 @@ _ASSET_MOVES = {
     GRANT_PENDING: {GRANT_IN_PROGRESS, GRANT_FAILED, REVOKE_PENDING},
     # A revoke may arrive while the grant is being made; the fulfiller then undoes its own work.
     GRANT_IN_PROGRESS: {GRANTED, GRANT_FAILED, REVOKE_PENDING},
-    GRANTED: {REVOKE_PENDING},
+    # The reconciler marks a grant failed when the engine can no longer give the access (its table is gone).
+    GRANTED: {REVOKE_PENDING, GRANT_FAILED},
     GRANT_FAILED: {GRANT_PENDING, REVOKE_PENDING},
     REVOKE_PENDING: {REVOKE_IN_PROGRESS, REVOKE_FAILED},
     REVOKE_IN_PROGRESS: {REVOKED_ASSET, REVOKE_FAILED},

@@ -67,19 +67,23 @@ def _rest_error(code: str, status: int, message: str, request_id: str) -> Respon
 # Athena's model has no AccessDenied/NotFound/Conflict shapes: it answers those as invalid requests.
 _ATHENA_CODES = {ValidationError: "InvalidRequestException", NotFoundError: "InvalidRequestException",
                  ConflictError: "InvalidRequestException", AccessDeniedError: "AccessDeniedException"}
+# JSON 1.1 services on POST /, told apart by the X-Amz-Target prefix: service -> (prefix, error message key).
+_JSON_SERVICES = {"AmazonAthena": ("athena", "Message"), "AWSEvents": ("events", "message")}
 
 
-async def athena_endpoint(request: Request) -> Response:
-    """Serve Athena's JSON 1.1 protocol: POST / with X-Amz-Target: AmazonAthena.<Operation>."""
+async def json_endpoint(request: Request) -> Response:
+    """Serve the JSON 1.1 protocols at POST /: Athena (X-Amz-Target: AmazonAthena.<Operation>) and
+    EventBridge (AWSEvents.<Operation>)."""
     gateway: Gateway = request.app.state.gateway
     request_id = str(uuid.uuid4())
     signed = await _signed(request)
     target = signed.headers.get("x-amz-target", "")
+    prefix, _, name = target.partition(".")
+    service, message_key = _JSON_SERVICES.get(prefix, ("athena", "Message"))
 
     def resolve():
-        prefix, _, name = target.partition(".")
-        model = service_model("athena")
-        if prefix != "AmazonAthena" or name not in model.operation_names:
+        model = service_model(service)
+        if prefix not in _JSON_SERVICES or name not in model.operation_names:
             raise ValidationError(f"Unknown operation {target!r}.")
         try:
             params = json.loads(signed.body or b"{}")
@@ -90,19 +94,24 @@ async def athena_endpoint(request: Request) -> Response:
         return model.operation_model(name), params
 
     try:
-        status, body = await run_in_threadpool(_call_encoded, gateway, "athena", signed, request_id, resolve)
+        status, body = await run_in_threadpool(_call_encoded, gateway, service, signed, request_id, resolve)
     except OpenzoneError as error:
-        code = next((c for kind, c in _ATHENA_CODES.items() if isinstance(error, kind)), error.code)
-        # Athena answers InvalidRequestException with 400, whatever it stands for here (e.g. not found).
-        status = 400 if code == "InvalidRequestException" else error.status
-        return _athena_error(code, status, error.message, request_id)
+        code, status = error.code, error.status
+        if service == "athena":
+            code = next((c for kind, c in _ATHENA_CODES.items() if isinstance(error, kind)), error.code)
+            # Athena answers InvalidRequestException with 400, whatever it stands for here (e.g. not found).
+            status = 400 if code == "InvalidRequestException" else error.status
+        elif status < 500 and status != 403:
+            status = 400  # EventBridge answers every client error, not found included, with 400
+        return _json_error(code, status, error.message, request_id, message_key)
     except Exception:
-        log.exception("unexpected error in Athena %s", target)
-        return _athena_error("InternalServerException", 500, "An internal error occurred.", request_id)
+        log.exception("unexpected error in %s", target)
+        return _json_error("InternalException" if service == "events" else "InternalServerException", 500,
+                           "An internal error occurred.", request_id, message_key)
     return Response(body or b"{}", status_code=200, media_type="application/x-amz-json-1.1",
-                        headers={"x-amzn-requestid": request_id})
+                    headers={"x-amzn-requestid": request_id})
 
 
-def _athena_error(code: str, status: int, message: str, request_id: str) -> Response:
-    return JSONResponse({"__type": code, "Message": message}, status_code=status,
+def _json_error(code: str, status: int, message: str, request_id: str, message_key: str) -> Response:
+    return JSONResponse({"__type": code, message_key: message}, status_code=status,
                         media_type="application/x-amz-json-1.1", headers={"x-amzn-requestid": request_id})

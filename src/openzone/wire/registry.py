@@ -22,7 +22,7 @@ class Call:
 
 Handler = Callable[[Call, dict], dict | None]
 
-HANDLERS: dict[str, dict[str, Handler]] = {"datazone": {}, "athena": {}}
+HANDLERS: dict[str, dict[str, Handler]] = {"datazone": {}, "athena": {}, "events": {}}
 
 
 def operation(service: str, name: str) -> Callable[[Handler], Handler]:
@@ -43,3 +43,7 @@ def datazone(name: str) -> Callable[[Handler], Handler]:
 
 def athena(name: str) -> Callable[[Handler], Handler]:
     return operation("athena", name)
+
+
+def events(name: str) -> Callable[[Handler], Handler]:
+    return operation("events", name)

@@ -1,7 +1,7 @@
 """portal sign-in: users' password hashes and browser sessions
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 """
 
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import openzone.db.types
 
 revision = '0017'
-down_revision = "0014"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
