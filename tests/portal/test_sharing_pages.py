@@ -51,6 +51,8 @@ def test_request_approve_and_revoke_through_the_pages(server, pw):
     assert producer.post(f"/portal/d/{domain}/subscriptions/{subscription_path}/revoke",
                          data={"csrf_token": csrf(revoke_form)}).status_code == 303
     assert "Revoked" in consumer.get(f"/portal/d/{domain}/requested").text
+    history = producer.get(f"/portal/d/{domain}/assets/{pw.asset_id}").text.split('id="history"')[1]
+    assert "Churn &lt;analysis&gt;" in history and "Go ahead" in history and "revoke" in history
 
 
 def test_the_subscriber_cannot_decide_its_own_request(server, pw):

@@ -7,6 +7,7 @@ from urllib.parse import quote, urlencode
 
 from starlette.responses import Response
 
+from openzone.portal import event_pages
 from openzone.portal.web import PREFIX, Page, redirect
 from openzone.wire.pagination import encode_token
 
@@ -112,7 +113,8 @@ def asset(page: Page) -> Response:
     listing_id = (found.get("listing") or {}).get("listingId")
     subscribers = page.call("ListSubscriptions", domainIdentifier=domain_id, subscribedListingId=listing_id,
                             status="APPROVED", maxResults=50).get("items", []) if listing_id else []
-    return page.render("asset.html", domain_id=domain_id, asset=found, forms=forms, read_only=read_only,
+    history = event_pages.trail(page, asset_id, found["owningProjectId"])
+    return page.render("asset.html", domain_id=domain_id, asset=found, history=history, forms=forms, read_only=read_only,
                        columns=_columns({**forms, **read_only}), revisions=revisions, subscribers=subscribers,
                        suggestions=[t for t in (read_only.get("SuggestionForm") or {}).get("suggestions") or []
                                     if t.get("status") == "PENDING" and t.get("predictions")])

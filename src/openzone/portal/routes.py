@@ -6,7 +6,7 @@ from starlette.staticfiles import StaticFiles
 
 from pathlib import Path
 
-from openzone.portal import admin_pages, auth_pages, catalog_pages, governance_pages, project_pages, query_pages, sharing_pages, source_pages
+from openzone.portal import admin_pages, auth_pages, catalog_pages, event_pages, governance_pages, project_pages, query_pages, sharing_pages, source_pages
 from openzone.portal.web import PREFIX, action, page
 
 D = "/d/{domain}"
@@ -22,6 +22,9 @@ def portal_routes() -> list:
         Route("/admin/users", page(admin_pages.users), methods=["GET"]),
         Route("/admin/users", action(admin_pages.create_user), methods=["POST"]),
         Route("/admin/users/password", action(admin_pages.set_password), methods=["POST"]),
+        Route("/admin/events", page(event_pages.rules), methods=["GET"]),
+        Route("/admin/events", action(event_pages.create_rule), methods=["POST"]),
+        Route("/admin/events/change", action(event_pages.change_rule), methods=["POST"]),
         Route(D, page(catalog_pages.domain_home), methods=["GET"]),
         Route(D + "/catalog", page(catalog_pages.search), methods=["GET"]),
         Route(D + "/listings/{listing}", page(catalog_pages.listing), methods=["GET"]),
