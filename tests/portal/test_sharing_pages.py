@@ -63,3 +63,32 @@ def test_the_subscriber_cannot_decide_its_own_request(server, pw):
     answer = consumer.post(f"/portal/d/{domain}/requests/{requests[0]['id']}/decision",
                            data={"csrf_token": csrf(home.text), "decision": "accept"})
     assert answer.status_code in (403, 409) and "Something went wrong" in answer.text
+
+
+def test_a_request_with_a_filter_and_an_end_date(server, pw):
+    from datetime import date, timedelta
+
+    from scenario import query_rows, resource
+    world, domain = pw.world, pw.world.domain_id
+    big = world.producer.dz.create_asset_filter(
+        domainIdentifier=domain, assetIdentifier=pw.asset_id, name="Big orders", configuration={
+            "rowConfiguration": {"rowFilter": {"expression": {"greaterThan": {"columnName": "amount", "value": "15"}}}}})
+    consumer, producer = sign_in(server, world.consumer.name), sign_in(server, world.producer.name)
+    listing_page = consumer.get(f"/portal/d/{domain}/listings/{pw.listing_id}").text
+    assert "Big orders" in listing_page and "amount" in listing_page
+    until = (date.today() + timedelta(days=30)).isoformat()
+    made = consumer.post(f"/portal/d/{domain}/listings/{pw.listing_id}/request", data={
+        "csrf_token": csrf(listing_page.split('/request"')[1]), "project": world.analytics_id,
+        "reason": "Only the big ones", "asset": pw.asset_id, "filter:1": big["id"], "until": until})
+    assert made.status_code == 303, made.text
+    request_id = made.headers["location"].split("/requests/")[1].split("?")[0]
+    request = world.consumer.dz.get_subscription_request_details(domainIdentifier=domain, identifier=request_id)
+    assert request["subscribedListings"][0]["item"]["assetListing"]["assetScope"]["filterIds"] == [big["id"]]
+    assert f"{until}T23:59:59Z" in request["metadataForms"][0]["content"]
+    page = producer.get(f"/portal/d/{domain}/requests/{request_id}").text
+    producer.post(f"/portal/d/{domain}/requests/{request_id}/decision",
+                  data={"csrf_token": csrf(page.split('/decision"')[1]), "decision": "accept"})
+    wait_for(lambda: "GRANTED" in consumer.get(f"/portal/d/{domain}/requests/{request_id}").text)
+    rows = query_rows(world.consumer, world.analytics_env["id"],
+                      f"SELECT customer FROM {resource(world.analytics_env, 'glueConsumerDBName')}.customer_orders")
+    assert rows == [["bob"]]  # only the order over 15

@@ -98,7 +98,10 @@ def listing(page: Page) -> Response:
     forms = json.loads(item.get("forms") or "{}")
     projects = page.call("ListProjects", domainIdentifier=domain_id, maxResults=50).get("items", [])
     subscribers = [p for p in projects if p["id"] != item.get("owningProjectId")]
-    return page.render("listing.html", domain_id=domain_id, listing=found, item=item, forms=forms,
+    asset_id = (found["item"].get("assetListing") or {}).get("assetId")
+    filters = page.call("ListAssetFilters", domainIdentifier=domain_id, assetIdentifier=asset_id, status="VALID",
+                        maxResults=50).get("items", []) if asset_id else []
+    return page.render("listing.html", domain_id=domain_id, listing=found, item=item, forms=forms, filters=filters,
                        columns=_columns(forms), projects=subscribers, reason=page.form.get("reason", ""),
                        form_error=page.form.get("error"))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from starlette.responses import Response
 
 from openzone.errors import OpenzoneError
@@ -17,10 +19,17 @@ def request_access(page: Page) -> Response:
     if not reason:
         page.form["error"] = "Say why your project needs this data: the owners read it before they decide."
         return _listing_again(page)
+    filter_ids = [value for key, value in page.form.items() if key.startswith("filter:")]
+    until = page.form.get("until", "").strip()
     try:
-        created = page.call("CreateSubscriptionRequest", domainIdentifier=domain_id, requestReason=reason,
-                            subscribedListings=[{"identifier": listing_id}],
-                            subscribedPrincipals=[{"project": {"identifier": project}}])
+        created = page.call(
+            "CreateSubscriptionRequest", domainIdentifier=domain_id, requestReason=reason,
+            subscribedListings=[{"identifier": listing_id}], subscribedPrincipals=[{"project": {"identifier": project}}],
+            assetScopes=[{"assetId": page.form["asset"], "filterIds": filter_ids}] if filter_ids else None,
+            # access until the end of that day (UTC), in openzone's expiry form
+            metadataForms=[{"formName": "OpenzoneAccessExpiryForm",
+                            "typeIdentifier": "amazon.datazone.OpenzoneAccessExpiryFormType",
+                            "content": json.dumps({"expiresAt": f"{until}T23:59:59Z"})}] if until else None)
     except OpenzoneError as error:
         page.session.rollback()
         page.form["error"] = error.message
