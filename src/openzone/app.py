@@ -1,4 +1,4 @@
-"""create_app(settings): the ASGI application serving DataZone's API, Athena's API and /health."""
+"""create_app(settings): the ASGI application serving DataZone's API, Athena's API, the portal and /health."""
 
 import logging
 from contextlib import asynccontextmanager
@@ -13,6 +13,7 @@ from openzone.events import outbox
 from openzone.events.dispatcher import Dispatcher
 from openzone.identity.service import lookup_credential
 from openzone.jobs.runner import Worker
+from openzone.portal.routes import portal_routes
 from openzone.query import service as query_service
 from openzone.sources.scheduler import Scheduler
 from openzone.wire.asgi import datazone_endpoint, json_endpoint
@@ -79,4 +80,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     app.router.routes.append(Route("/v2/{path:path}", datazone_endpoint, methods=methods))
     app.router.routes.append(Route("/", json_endpoint, methods=["POST"]))  # Athena and EventBridge
+    app.router.routes.extend(portal_routes())
     return app

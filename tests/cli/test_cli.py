@@ -13,6 +13,9 @@ import httpx
 import pytest
 
 from conftest import free_port
+from openzone.db.session import session_scope
+from openzone.identity.models import User
+from openzone.identity.passwords import check_password
 
 OPENZONE = str(Path(sys.executable).parent / "openzone")
 
@@ -74,6 +77,12 @@ def test_demo_loads_once_and_events_tail_prints_envelopes(tmp_path):
     assert "Demo loaded" in first.stdout
     credentials = (tmp_path / "demo" / "credentials").read_text()
     assert "aws_access_key_id" in credentials and oct((tmp_path / "demo" / "credentials").stat().st_mode)[-3:] == "600"
+    # The admin can sign in to the portal with the password the demo printed and saved.
+    password_file = tmp_path / "demo" / "portal-password"
+    password = password_file.read_text().strip()
+    assert f"user admin, password {password}" in first.stdout and oct(password_file.stat().st_mode)[-3:] == "600"
+    with session_scope(f"sqlite:///{tmp_path / 'demo' / 'openzone.db'}") as session:
+        assert check_password(password, session.query(User).filter_by(name="admin").one().password_hash)
     assert "already exists" in run(["demo"], env).stdout
     lines = run(["events", "tail", "--last", "100"], env).stdout.splitlines()
     events = [json.loads(line) for line in lines]

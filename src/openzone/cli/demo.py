@@ -1,6 +1,7 @@
 """`openzone demo`: the Corporate domain, a Sales producer with TPC-H published, an Analytics consumer."""
 
 import os
+import secrets
 import stat
 from pathlib import Path
 
@@ -35,7 +36,7 @@ def load_demo(settings: Settings) -> tuple[str, str] | None:
     """Create the demo; returns the admin's new (access key id, secret), or None if it already exists."""
     from openzone.app import register_operations
     from openzone.catalog import service as catalog
-    from openzone.identity import service as identity
+    from openzone.identity import passwords, service as identity
     from openzone.jobs.runner import drain
     from openzone.lake.access import get_warehouse
     from openzone.projects import environments
@@ -50,7 +51,9 @@ def load_demo(settings: Settings) -> tuple[str, str] | None:
     with session_scope(url) as session:
         admin = session.scalar(select(User).where(User.name == ADMIN)) or identity.create_user(session, ADMIN, admin=True)
         key = identity.create_access_key(session, ADMIN)
-        credentials = (key.id, key.secret)
+        password = secrets.token_urlsafe(12)
+        passwords.set_password(session, admin, password)
+        credentials = (key.id, key.secret, password)
         domain = domains.create_domain(session, admin, DEMO_DOMAIN, "openzone demo domain", {})
         lake = environments.blueprint_id(domain.id, environments.DATA_LAKE)
         environments.put_blueprint_configuration(session, admin, domain.id, lake, {"enabledRegions": [settings.region]})
@@ -82,12 +85,21 @@ def load_demo(settings: Settings) -> tuple[str, str] | None:
     return credentials
 
 
-def write_credentials(settings: Settings, key_id: str, secret: str) -> Path:
-    """Keep the admin's key in <data dir>/credentials (AWS profile format, readable by the owner only)."""
+def write_credentials(settings: Settings, key_id: str, secret: str, password: str) -> Path:
+    """Keep the admin's key in <data dir>/credentials (AWS profile format) and the portal password in
+    <data dir>/portal-password, both readable by the owner only."""
     path = settings.data_path / "credentials"
     path.write_text(f"[openzone]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n")
     os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+    portal = settings.data_path / "portal-password"
+    portal.write_text(password + "\n")
+    os.chmod(portal, stat.S_IRUSR | stat.S_IWUSR)
     return path
+
+
+def _portal_line(settings: Settings, password: str) -> str:
+    return (f"Portal: http://{settings.host}:{settings.port}/portal/  user {ADMIN}, password {password} "
+            f"(also in {settings.data_path / 'portal-password'})")
 
 
 def quick_start(settings: Settings, key_id: str, secret: str) -> str:
@@ -116,8 +128,9 @@ def load_demo_if_empty(settings: Settings) -> None:
     credentials = load_demo(settings)
     if credentials:
         path = write_credentials(settings, *credentials)
-        typer.echo(f"\nAdmin access key (also saved in {path}):\n  AWS_ACCESS_KEY_ID={credentials[0]}\n"
-                   f"  AWS_SECRET_ACCESS_KEY={credentials[1]}\n\nQuick start:\n\n{quick_start(settings, *credentials)}\n")
+        typer.echo(f"\n{_portal_line(settings, credentials[2])}\n\nAdmin access key (also saved in {path}):\n"
+                   f"  AWS_ACCESS_KEY_ID={credentials[0]}\n  AWS_SECRET_ACCESS_KEY={credentials[1]}\n\n"
+                   f"Quick start:\n\n{quick_start(settings, *credentials[:2])}\n")
 
 
 @app.command()
@@ -130,4 +143,4 @@ def demo(data_dir: Path = typer.Option(None, "--data-dir")) -> None:
         return
     path = write_credentials(settings, *credentials)
     typer.echo(f"Demo loaded. Admin access key saved in {path}:\n  AWS_ACCESS_KEY_ID={credentials[0]}\n"
-               f"  AWS_SECRET_ACCESS_KEY={credentials[1]}")
+               f"  AWS_SECRET_ACCESS_KEY={credentials[1]}\n{_portal_line(settings, credentials[2])}")

@@ -47,23 +47,6 @@ def db_upgrade() -> None:
     typer.echo("database is up to date")
 
 
-@users_app.command("create")
-def users_create(name: str, admin: bool = typer.Option(False, "--admin", help="Make the user an administrator.")) -> None:
-    """Create a user."""
-    from openzone.db.session import session_scope
-    from openzone.errors import OpenzoneError
-    from openzone.identity import service
-
-    settings = settings_for()
-    try:
-        with session_scope(settings.metadata_url) as session:
-            user = service.create_user(session, name, admin)
-            typer.echo(json.dumps({"User": {"UserName": user.name, "UserId": user.id, "Admin": user.is_admin,
-                                            "Arn": service.user_arn(user, settings.account_id)}}, indent=4))
-    except OpenzoneError as error:
-        _fail(error.message)
-
-
 @keys_app.command("create")
 def access_keys_create(name: str) -> None:
     """Create an access key for a user; prints the same JSON as `aws iam create-access-key`."""
@@ -154,3 +137,4 @@ from openzone.cli import events as _events  # noqa: E402,F401
 from openzone.cli import grants as _grants  # noqa: E402,F401
 from openzone.cli import serve as _serve  # noqa: E402,F401
 from openzone.cli import sources as _sources  # noqa: E402,F401
+from openzone.cli import users as _users  # noqa: E402,F401

@@ -6,7 +6,7 @@ import time
 from sqlalchemy import select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from openzone.errors import ConflictError, NotFoundError, ValidationError
+from openzone.errors import AccessDeniedError, ConflictError, NotFoundError, ValidationError
 from openzone.identity.models import AccessKey, User
 from openzone.wire.ids import new_access_key_id, new_secret_key, new_user_id
 from openzone.wire.sigv4 import Credential
@@ -88,3 +88,10 @@ def lookup_credential(session: Session, access_key_id: str, cache_seconds: float
         make_transient_to_detached(detached)  # a loaded-looking copy that belongs to no session
         _credentials[access_key_id] = (now + cache_seconds, key.secret, detached)
     return Credential(access_key_id=key.id, secret_key=key.secret, principal=user)
+
+
+def list_users(session: Session, actor: User) -> list[User]:
+    """Every user, by name (administrators only)."""
+    if not actor.is_admin:
+        raise AccessDeniedError("Only administrators can list and manage users.")
+    return list(session.scalars(select(User).order_by(User.name)))

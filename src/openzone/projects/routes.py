@@ -2,6 +2,7 @@
 
 from openzone.errors import ValidationError
 from openzone.projects import environments as envs
+from openzone.projects import profiles
 from openzone.projects import service
 from openzone.projects.models import Environment, EnvironmentProfile, Project, SubscriptionTarget
 from openzone.wire.pagination import decode_token, page
@@ -104,6 +105,24 @@ def _profile(profile: EnvironmentProfile) -> dict:
 @datazone("CreateEnvironmentProfile")
 def create_profile(call: Call, p: dict) -> dict:
     return _profile(envs.create_profile(call.session, call.principal, p["domainIdentifier"], p, call.settings))
+
+
+@datazone("GetEnvironmentProfile")
+def get_profile(call: Call, p: dict) -> dict:
+    return _profile(profiles.get_profile(call.session, call.principal, p["domainIdentifier"], p["identifier"]))
+
+
+@datazone("ListEnvironmentProfiles")
+def list_profiles(call: Call, p: dict) -> dict:
+    offset, limit = decode_token(p.get("nextToken")), p.get("maxResults", 50)
+    rows, token = page(profiles.list_profiles(call.session, call.principal, p["domainIdentifier"], p, offset, limit),
+                       offset, limit)
+    items = []
+    for row in rows:
+        summary = _profile(row)
+        del summary["userParameters"]  # not part of EnvironmentProfileSummary
+        items.append(summary)
+    return {"items": items, "nextToken": token}
 
 
 def _environment(env: Environment, summary: bool = False) -> dict:

@@ -32,7 +32,11 @@ class SearchDocument(Base):
     __table_args__ = (UniqueConstraint("kind", "entity_id"),
                       Index("ix_search_documents_search_vector", "search_vector", postgresql_using="gin"),
                       # the scope every query starts from, in the default order (most recently updated first)
-                      Index("ix_search_documents_scope", "domain_id", "kind", "status", "updated_at"))
+                      Index("ix_search_documents_scope", "domain_id", "kind", "status", "updated_at"),
+                      # one project's inventory, and the owning-project facet of a whole scope (browsing the
+                      # catalog without text), read only this; the type facet reads the next one
+                      Index("ix_search_documents_scope_project", "domain_id", "kind", "owning_project_id", "status"),
+                      Index("ix_search_documents_scope_type", "domain_id", "kind", "status", "type_name"))
 
     # An integer key: FTS5 external content addresses rows by rowid.
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
