@@ -16,7 +16,7 @@ import pyarrow as pa
 from pyiceberg.io.pyarrow import UnsupportedPyArrowTypeException
 
 from openzone.lake.warehouse import Warehouse, validate_name
-from openzone.query.sandbox import DEFAULT_POOL, SandboxOpenError, SandboxPool, SandboxSpec
+from openzone.query.sandbox import DEFAULT_POOL, SandboxOpenError, SandboxPool, SandboxSpec, quote_literal
 
 SELECT = "SELECT"
 EXPLAIN = "EXPLAIN"
@@ -187,7 +187,10 @@ def _statement_label(text: str) -> str:
 
 def _check_ast(con: duckdb.DuckDBPyConnection, sql: str) -> None:
     """Refuse file-reading table functions and file-path table names anywhere in a SELECT's AST."""
-    raw = con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0]
+    if "\x00" in sql:  # a literal would end there; a bound parameter carries it whole
+        raw = con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0]
+    else:  # a literal: a prepared statement costs DuckDB an extra round trip (~0.3 ms)
+        raw = con.execute(f"SELECT json_serialize_sql({quote_literal(sql)})").fetchone()[0]
     tree = json.loads(raw)
     if tree.get("error"):
         raise QueryFailed(tree.get("error_message") or "The query could not be parsed")
