@@ -194,10 +194,11 @@ def _run(settings: Settings, execution_id: str, prepared: tuple | None = None) -
         if outcome:
             _record(settings, execution_id, outcome)
     finally:
+        # The slot first: a client told that this query ended may start its next one at once.
+        _release_slot(settings)
         finished = _finished_events.pop(execution_id, None)
         if finished is not None:
             finished.set()
-        _release_slot(settings)
 
 
 def _record(settings: Settings, execution_id: str, outcome: dict) -> None:
