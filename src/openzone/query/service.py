@@ -138,7 +138,9 @@ def start(session: Session, actor: User, settings: Settings, p: dict) -> QueryEx
         except BaseException:
             _release_slot(settings)
             raise
-        execution.state, execution.started_at = "RUNNING", utcnow()
+        # Submitted and started in the same instant (SubmissionDateTime <= start, as Athena reports).
+        execution.state = "RUNNING"
+        execution.created_at = execution.started_at = utcnow()
     session.add(execution)
     _cancel_events[execution.id] = threading.Event()
     _finished_events[execution.id] = threading.Event()
