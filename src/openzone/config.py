@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     query_memory_limit: str = "2GB"
     query_threads: int = 2
     query_concurrency: int = 4
+    # Finished results kept in memory for GetQueryResults paging (Arrow bytes; the files stay the truth).
+    query_result_cache_bytes: int = 64 * 1024 * 1024
     # GetQueryExecution on an unfinished query waits up to this long for it to finish (long poll).
     query_status_wait_seconds: float = 0.25
     # Business-name predictions: an optional OpenAI-compatible endpoint (base URL, e.g. http://127.0.0.1:11434,

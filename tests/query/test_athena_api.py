@@ -4,8 +4,13 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
+from sqlalchemy import select
 
 from conftest import wait_for
+from openzone.db.session import session_scope
+from openzone.identity.models import User
+from openzone.query import service
+from openzone.query.models import QueryExecution
 from scenario import build_world, query_error, query_rows, resource, run_sql
 
 # Never finishes in any reasonable time, and DuckDB can interrupt it at any point.
@@ -206,3 +211,43 @@ def test_get_query_execution_of_a_running_query_returns_after_the_wait(server, w
         assert 0.25 <= time.monotonic() - began < 5
     finally:
         world.consumer.athena.stop_query_execution(QueryExecutionId=qid)
+
+
+def test_a_query_waits_queued_while_every_slot_is_busy_then_runs(world):
+    env, runaways = world.analytics_env["id"], []
+    try:
+        # Fill every worker slot; a query that finds a free one is RUNNING as soon as it is started.
+        while True:
+            runaways.append(start(world.consumer, env, RUNAWAY))
+            state = state_of(world.consumer, runaways[-1])["State"]
+            if state == "QUEUED":
+                break
+            assert state == "RUNNING" and len(runaways) <= 20
+        probe = start(world.consumer, env, "SELECT 42 AS answer")
+        assert state_of(world.consumer, probe)["State"] == "QUEUED"
+    finally:
+        for qid in reversed(runaways):  # the queued one first, so that it never gets a slot
+            world.consumer.athena.stop_query_execution(QueryExecutionId=qid)
+    status = wait_for(lambda: (s := state_of(world.consumer, probe))["State"] not in ("QUEUED", "RUNNING") and s)
+    assert status["State"] == "SUCCEEDED"
+    rows = world.consumer.athena.get_query_results(QueryExecutionId=probe)["ResultSet"]["Rows"]
+    assert rows[1]["Data"][0]["VarCharValue"] == "42"
+    # The queued runaway was cancelled before it ever ran; the others were stopped while running.
+    assert state_of(world.consumer, runaways[-1])["State"] == "CANCELLED"
+    for qid in runaways[:-1]:
+        wait_for(lambda: state_of(world.consumer, qid)["State"] == "CANCELLED")
+
+
+def test_a_start_that_rolls_back_gives_its_slot_back(server, world):
+    env = world.analytics_env["id"]
+    wait_for(lambda: service._free_slots == server.settings.query_concurrency)  # earlier tests' queries ended
+    with pytest.raises(RuntimeError), session_scope(server.settings.metadata_url) as session:
+        actor = session.scalar(select(User).where(User.name == world.consumer.name))
+        execution = service.start(session, actor, server.settings, {"QueryString": "SELECT 1", "WorkGroup": env})
+        assert execution.state == "RUNNING" and service._free_slots == server.settings.query_concurrency - 1
+        raise RuntimeError("the request failed after the query was started")
+    assert service._free_slots == server.settings.query_concurrency
+    with session_scope(server.settings.metadata_url) as session:
+        assert session.get(QueryExecution, execution.id) is None
+    # And the slots still serve queries.
+    assert query_rows(world.consumer, env, "SELECT 5 AS five") == [["5"]]

@@ -16,7 +16,7 @@ import pyarrow as pa
 from pyiceberg.io.pyarrow import UnsupportedPyArrowTypeException
 
 from openzone.lake.warehouse import Warehouse, validate_name
-from openzone.query.sandbox import DEFAULT_POOL, SandboxOpenError, SandboxPool, SandboxSpec
+from openzone.query.sandbox import DEFAULT_POOL, SandboxOpenError, SandboxPool, SandboxSpec, quote_literal
 
 SELECT = "SELECT"
 EXPLAIN = "EXPLAIN"
@@ -187,27 +187,27 @@ def _statement_label(text: str) -> str:
 
 def _check_ast(con: duckdb.DuckDBPyConnection, sql: str) -> None:
     """Refuse file-reading table functions and file-path table names anywhere in a SELECT's AST."""
-    raw = con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0]
-    tree = json.loads(raw)
+    if "\x00" in sql:  # a literal would end there; a bound parameter carries it whole
+        raw = con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0]
+    else:  # a literal: a prepared statement costs DuckDB an extra round trip (~0.3 ms)
+        raw = con.execute(f"SELECT json_serialize_sql({quote_literal(sql)})").fetchone()[0]
+    # Each node is checked as the JSON decoder builds it (cheaper than walking the tree afterwards).
+    tree = json.loads(raw, object_hook=_check_node)
     if tree.get("error"):
         raise QueryFailed(tree.get("error_message") or "The query could not be parsed")
-    stack: list[Any] = [tree["statements"]]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-            continue
-        if not isinstance(node, dict):
-            continue
-        if node.get("type") == "TABLE_FUNCTION":
-            name = str((node.get("function") or {}).get("function_name", "")).lower()
-            if name not in ALLOWED_TABLE_FUNCTIONS:
-                raise QueryRefused(f"Table function {name or '?'} is not allowed in the query service")
-        elif node.get("type") == "BASE_TABLE":
-            _check_table_name(node)
-        elif node.get("type") == "FUNCTION" and str(node.get("function_name", "")).lower() in HIDDEN_FUNCTIONS:
-            raise QueryRefused("Reading server settings is not allowed in the query service")
-        stack.extend(node.values())
+
+
+def _check_node(node: dict) -> dict:
+    kind = node.get("type")
+    if kind == "TABLE_FUNCTION":
+        name = str((node.get("function") or {}).get("function_name", "")).lower()
+        if name not in ALLOWED_TABLE_FUNCTIONS:
+            raise QueryRefused(f"Table function {name or '?'} is not allowed in the query service")
+    elif kind == "BASE_TABLE":
+        _check_table_name(node)
+    elif kind == "FUNCTION" and str(node.get("function_name", "")).lower() in HIDDEN_FUNCTIONS:
+        raise QueryRefused("Reading server settings is not allowed in the query service")
+    return node
 
 
 def _check_table_name(node: dict) -> None:

@@ -1,11 +1,14 @@
-"""Stored query results (Arrow IPC files) and their rendering as Athena rows and column info."""
+"""Stored query results (Arrow IPC files), a cache of recent ones, and their rendering as Athena rows."""
 
 import datetime as dt
 import decimal
 import json
 import re
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
@@ -24,19 +27,64 @@ def result_path(results_dir: Path, execution_id: str) -> Path:
     return results_dir / f"{execution_id}.arrow"
 
 
-def save(results_dir: Path, execution_id: str, table: pa.Table) -> None:
+class ResultCache:
+    """Recently finished results by execution, most recently used first, at most `max_bytes` of Arrow data.
+
+    GetQueryResults reads a result page by page; without it every page reopens and re-reads the file.
+    The files stay the truth (another process, or a result evicted here, reads them).
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._tables: OrderedDict[tuple[str, str], pa.Table] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, results_dir: Path, execution_id: str) -> pa.Table | None:
+        with self._lock:
+            table = self._tables.get((str(results_dir), execution_id))
+            if table is not None:
+                self._tables.move_to_end((str(results_dir), execution_id))
+            return table
+
+    def put(self, results_dir: Path, execution_id: str, table: pa.Table) -> None:
+        if table.nbytes > self.max_bytes:
+            return
+        key = (str(results_dir), execution_id)
+        with self._lock:
+            old = self._tables.pop(key, None)
+            self._bytes += table.nbytes - (old.nbytes if old is not None else 0)
+            self._tables[key] = table
+            while self._bytes > self.max_bytes:
+                _, evicted = self._tables.popitem(last=False)
+                self._bytes -= evicted.nbytes
+
+    @property
+    def nbytes(self) -> int:
+        return self._bytes
+
+
+def save(results_dir: Path, execution_id: str, table: pa.Table, cache: ResultCache | None = None) -> None:
     """Write the result table where GetQueryResults reads it (via a temp file: readers see all or nothing)."""
     path = result_path(results_dir, execution_id)
     temp = path.with_suffix(".tmp")
     with pa.OSFile(str(temp), "wb") as sink, ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
     temp.replace(path)
+    if cache is not None:
+        cache.put(results_dir, execution_id, table)
 
 
-def load_slice(results_dir: Path, execution_id: str, offset: int, length: int) -> pa.Table:
-    """Rows [offset, offset+length) of a stored result, memory-mapped rather than read whole."""
-    with pa.memory_map(str(result_path(results_dir, execution_id))) as source:
-        return ipc.open_file(source).read_all().slice(offset, length)
+def load_slice(results_dir: Path, execution_id: str, offset: int, length: int,
+               cache: ResultCache | None = None) -> pa.Table:
+    """Rows [offset, offset+length) of a stored result: from the cache, else memory-mapped from its file."""
+    table = cache.get(results_dir, execution_id) if cache is not None else None
+    if table is None:
+        with pa.memory_map(str(result_path(results_dir, execution_id))) as source:
+            table = ipc.open_file(source).read_all()
+        if cache is not None:
+            cache.put(results_dir, execution_id, table)
+    return table.slice(offset, length)
 
 
 def column_info(columns: list[tuple[str, str]]) -> list[dict]:
@@ -75,22 +123,62 @@ def _text(value) -> str:
     return str(value)
 
 
-def _column_text(column: pa.ChunkedArray) -> list[str | None]:
-    """A column as Athena text; Arrow's own cast where its text is Athena's, Python otherwise."""
+def _column_text(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray, bool]:
+    """A column as Athena text, and whether that text may need JSON escaping.
+
+    Arrow's own cast where its text is Athena's (numbers, dates and booleans never need escaping),
+    Python otherwise.
+    """
     kind = column.type
-    if pa.types.is_integer(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind) \
-            or pa.types.is_date(kind) or pa.types.is_decimal(kind):
-        return pc.cast(column, pa.string()).to_pylist()
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return pc.cast(column, pa.string()), True
+    if pa.types.is_integer(kind) or pa.types.is_date(kind) or pa.types.is_decimal(kind):
+        return pc.cast(column, pa.string()), False
     if pa.types.is_boolean(kind):
-        return pc.if_else(column, "true", "false").to_pylist()
-    return [None if v is None else _text(v) for v in column.to_pylist()]
+        return pc.if_else(column, "true", "false"), False
+    return pa.chunked_array([[None if v is None else _text(v) for v in column.to_pylist()]], pa.string()), True
 
 
-def rows(table: pa.Table) -> list[dict]:
-    """Athena Rows: every value as VarCharValue text, NULL as an empty Datum."""
-    # Column-wise, not to_pylist(): a result may repeat a column name (SELECT a, a).
-    columns = [_column_text(column) for column in table.columns]
-    return [{"Data": [{} if v is None else {"VarCharValue": v} for v in values]} for values in zip(*columns)]
+def _json_string_body(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Each text as the inside of a JSON string literal."""
+    if not pc.any(pc.match_substring_regex(text, r'[\x00-\x1f"\\]')).as_py():
+        return text  # the usual case: nothing to escape
+    if pc.any(pc.match_substring_regex(text, r"[\x00-\x1f]")).as_py():  # rare: let orjson escape those
+        return pa.chunked_array([[None if v is None else orjson.dumps(v).decode()[1:-1]
+                                  for v in text.to_pylist()]], pa.string())
+    return pc.replace_substring(pc.replace_substring(text, "\\", "\\\\"), '"', '\\"')
+
+
+# Below this many rows a dict per value is cheaper than a dozen Arrow kernel calls.
+_KERNEL_MIN_ROWS = 64
+
+
+def rows(table: pa.Table) -> list[dict | orjson.Fragment]:
+    """Athena Rows ready for orjson: every value as VarCharValue text, NULL as an empty Datum.
+
+    Large pages are built as JSON text by Arrow's string kernels, column-wise: a dict per value was
+    most of a 1000-row page's time.
+    """
+    if table.num_rows < _KERNEL_MIN_ROWS:
+        # Column-wise, not to_pylist(): a result may repeat a column name (SELECT a, a).
+        columns = [_column_text(column)[0].to_pylist() for column in table.columns]
+        return [{"Data": [{} if v is None else {"VarCharValue": v} for v in values]} for values in zip(*columns)]
+    parts: list = ['{"Data":[']  # joined element-wise; strings are repeated on every row
+    for i, column in enumerate(table.columns):
+        text, escape = _column_text(column)
+        if escape:
+            text = _json_string_body(text)
+        separator = "," if i else ""
+        if text.null_count:  # a NULL is an empty Datum
+            cell = pc.fill_null(pc.binary_join_element_wise('{"VarCharValue":"', text, '"}', ""), "{}")
+            parts[-1] += separator
+            parts += [cell, ""]
+        else:
+            parts[-1] += separator + '{"VarCharValue":"'
+            parts += [text, '"}']
+    parts[-1] += "]}"
+    joined = pc.binary_join_element_wise(*parts, "")
+    return [orjson.Fragment(row) for row in joined.to_pylist()]
 
 
 def header_row(columns: list[tuple[str, str]]) -> dict:

@@ -2,11 +2,12 @@
 
 import logging
 import threading
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from openzone.config import Settings
@@ -30,17 +31,82 @@ from openzone.wire.ids import new_user_id
 log = logging.getLogger("openzone.query")
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
+# Worker slots (query_concurrency of them): a query that finds one free when it is started is marked
+# RUNNING in StartQueryExecution's own transaction and handed its sandbox spec; the others stay
+# QUEUED, wait here in order, and each takes the slot the query before it gives back.
+_free_slots: int | None = None
+_waiting: deque[tuple[str, bool]] = deque()  # (execution id, runs in the PostgreSQL warehouse)
 _cancel_events: dict[str, threading.Event] = {}
 # Set when an execution's final state is committed; lets GetQueryExecution answer the moment it ends.
 _finished_events: dict[str, threading.Event] = {}
 
 
 def _executor(settings: Settings) -> ThreadPoolExecutor:
-    global _pool
+    global _pool, _free_slots
     with _pool_lock:
         if _pool is None:
             _pool = ThreadPoolExecutor(max_workers=settings.query_concurrency, thread_name_prefix="openzone-query")
+            _free_slots = settings.query_concurrency
         return _pool
+
+
+def _take_slot(settings: Settings) -> bool:
+    """Reserve a free worker slot, if there is one."""
+    global _free_slots
+    _executor(settings)
+    with _pool_lock:
+        if _free_slots > 0:
+            _free_slots -= 1
+            return True
+        return False
+
+
+def _release_slot(settings: Settings) -> None:
+    """Give a slot back: to the oldest waiting query if there is one, else to the free ones."""
+    global _free_slots
+    with _pool_lock:
+        if not _waiting:
+            _free_slots += 1
+            return
+        execution_id, in_warehouse = _waiting.popleft()
+    _executor(settings).submit(_run, settings, execution_id, None, in_warehouse)
+
+
+def _enqueue(settings: Settings, execution_id: str, in_warehouse: bool = False) -> None:
+    """Run a committed QUEUED execution as soon as a slot is free."""
+    global _free_slots
+    _executor(settings)
+    with _pool_lock:
+        if _free_slots == 0:
+            _waiting.append((execution_id, in_warehouse))
+            return
+        _free_slots -= 1
+    _executor(settings).submit(_run, settings, execution_id, None, in_warehouse)
+
+
+def _submit_on_commit(session: Session, settings: Settings, execution_id: str, prepared: tuple) -> None:
+    """Hand a RUNNING execution (and its reserved slot) to a worker once the transaction commits;
+    give the slot back if it rolls back instead."""
+    committed = ended = False
+
+    def on_commit(_session: Session) -> None:
+        nonlocal committed
+        if not ended:
+            committed = True
+            _executor(settings).submit(_run, settings, execution_id, prepared)
+
+    def on_end(_session: Session, transaction) -> None:
+        nonlocal ended
+        if transaction.parent is not None or ended:
+            return  # a savepoint, or a later transaction of the same session
+        ended = True
+        if not committed:
+            _cancel_events.pop(execution_id, None)
+            _finished_events.pop(execution_id, None)
+            _release_slot(settings)
+
+    event.listen(session, "after_commit", on_commit)
+    event.listen(session, "after_transaction_end", on_end)
 
 
 def _environment_for(session: Session, actor: User, workgroup: str | None) -> Environment:
@@ -68,11 +134,26 @@ def start(session: Session, actor: User, settings: Settings, p: dict) -> QueryEx
     execution = QueryExecution(id=new_user_id(), environment_id=environment.id, user_id=actor.id,
                                query=p["QueryString"], database=database,
                                client_token=p.get("ClientRequestToken"))
+    prepared = None
+    if not in_warehouse and _take_slot(settings):
+        # A free slot: run it straight away, without a second transaction in the worker to mark
+        # it RUNNING (read before the insert: SQLite's write lock is then held only briefly).
+        try:
+            prepared = (_spec(session, settings, environment, database), execution.query, environment.producer_db)
+        except BaseException:
+            _release_slot(settings)
+            raise
+        # Submitted and started in the same instant (SubmissionDateTime <= start, as Athena reports).
+        execution.state = "RUNNING"
+        execution.created_at = execution.started_at = utcnow()
     session.add(execution)
-    session.flush()
     _cancel_events[execution.id] = threading.Event()
     _finished_events[execution.id] = threading.Event()
-    after_commit(session, lambda: _executor(settings).submit(_run, settings, execution.id, in_warehouse))
+    if prepared is not None:
+        _submit_on_commit(session, settings, execution.id, prepared)
+    else:
+        after_commit(session, lambda: _enqueue(settings, execution.id, in_warehouse))
+    session.flush()
     return execution
 
 
@@ -106,14 +187,18 @@ def _spec(session: Session, settings: Settings, environment: Environment, databa
                        threads=settings.query_threads, filters=filters)
 
 
-def _run(settings: Settings, execution_id: str, in_warehouse: bool = False) -> None:
-    """Worker thread body: run one queued execution and record how it ended, whatever happens."""
+def _run(settings: Settings, execution_id: str, prepared: tuple | None = None, in_warehouse: bool = False) -> None:
+    """Worker thread body (holding a slot): run one execution and record how it ended, whatever happens.
+
+    `prepared` is the spec, query and producer database of an execution already marked RUNNING;
+    without it, a QUEUED execution is marked RUNNING here first.
+    """
     cancel = _cancel_events.setdefault(execution_id, threading.Event())
     try:
         if in_warehouse:
             outcome = warehouse_queries.run(settings, execution_id, cancel)
         else:
-            prepared = _prepare(settings, execution_id)
+            prepared = prepared or _prepare(settings, execution_id)
             outcome = _execute(settings, execution_id, *prepared, cancel) if prepared else None
     except Exception:
         log.exception("query %s failed inside the query service", execution_id)
@@ -125,6 +210,8 @@ def _run(settings: Settings, execution_id: str, in_warehouse: bool = False) -> N
         if outcome:
             _record(settings, execution_id, outcome)
     finally:
+        # The slot first: a client told that this query ended may start its next one at once.
+        _release_slot(settings)
         finished = _finished_events.pop(execution_id, None)
         if finished is not None:
             finished.set()
@@ -152,6 +239,11 @@ def _prepare(settings: Settings, execution_id: str) -> tuple[SandboxSpec, str, s
 
 
 @lru_cache(maxsize=4)
+def _result_cache(max_bytes: int) -> results.ResultCache:
+    return results.ResultCache(max_bytes)
+
+
+@lru_cache(maxsize=4)
 def _extension_dir(path: str) -> Path:
     return verify_signatures(prepare_extension_dir(Path(path)))
 
@@ -172,7 +264,7 @@ def _execute(settings: Settings, execution_id: str, spec: SandboxSpec, sql: str,
     if result.rows_affected is not None:
         return {"state": "SUCCEEDED", "update_count": result.rows_affected, "columns": [], "row_count": 0,
                 "statement_type": "DDL" if result.kind == "CREATE_TABLE_AS_SELECT" else "DML"}
-    results.save(settings.query_results_dir, execution_id, result.table)
+    results.save(settings.query_results_dir, execution_id, result.table, _result_cache(settings.query_result_cache_bytes))
     return {"state": "SUCCEEDED", "columns": [list(c) for c in result.columns], "row_count": result.table.num_rows}
 
 
@@ -224,7 +316,8 @@ def read_results(session: Session, actor: User, settings: Settings, execution_id
     page_rows = [results.header_row(columns)] if offset == 0 else []
     data_offset = max(0, offset - 1)
     want = limit - len(page_rows)
-    table = results.load_slice(settings.query_results_dir, execution_id, data_offset, want)
+    table = results.load_slice(settings.query_results_dir, execution_id, data_offset, want,
+                               _result_cache(settings.query_result_cache_bytes))
     page_rows.extend(results.rows(table))
     return execution, page_rows, data_offset + want < execution.row_count
 
