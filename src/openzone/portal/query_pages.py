@@ -7,6 +7,7 @@ import io
 import json
 import re
 
+import orjson
 from starlette.responses import JSONResponse, Response
 
 from openzone.errors import OpenzoneError, ValidationError
@@ -50,8 +51,10 @@ def run(page: Page) -> Response:
     return redirect(f"/d/{domain_id}/query/{started['QueryExecutionId']}")
 
 
-def _cells(row: dict) -> list[str | None]:
-    return [d.get("VarCharValue") for d in row.get("Data", [])]
+def _rows(result: dict) -> list[list[str | None]]:
+    """The cells of a GetQueryResults page; large pages hold rows as pre-encoded JSON (orjson.Fragment)."""
+    rows = orjson.loads(orjson.dumps(result["ResultSet"]["Rows"]))
+    return [[d.get("VarCharValue") for d in row.get("Data", [])] for row in rows]
 
 
 def execution(page: Page) -> Response:
@@ -67,7 +70,7 @@ def execution(page: Page) -> Response:
                              MaxResults=ROWS_PER_PAGE + (1 if number == 1 else 0),
                              NextToken=encode_token(offset) if offset else None)
         columns = result["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]
-        rows = [_cells(r) for r in result["ResultSet"]["Rows"]][1 if number == 1 and columns else 0:]
+        rows = _rows(result)[1 if number == 1 and columns else 0:]
         more = bool(result.get("NextToken"))
     return page.render("execution.html", domain_id=domain_id, execution=found, columns=columns, rows=rows,
                        number=number, more=more, is_select=found.get("StatementType") == "DML" and columns,
@@ -93,8 +96,8 @@ def download(page: Page) -> Response:
     writer = csv.writer(out)
     while True:
         result = page.athena("GetQueryResults", QueryExecutionId=execution_id, MaxResults=1000, NextToken=token)
-        for row in result["ResultSet"]["Rows"]:
-            writer.writerow([_csv_cell(v) for v in _cells(row)])
+        for cells in _rows(result):
+            writer.writerow([_csv_cell(v) for v in cells])
         token = result.get("NextToken")
         if not token:
             break
