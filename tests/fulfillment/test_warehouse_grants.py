@@ -201,3 +201,39 @@ def test_revoke_tolerates_a_role_that_is_gone(wh_server, world, grant_id):
     revoke(wh_server, grant_id, "ghost")
     with session_scope(wh_server.settings.metadata_url) as session:
         assert session.query(WarehouseGrant).filter_by(grant_id=grant_id, asset_id="ghost").count() == 0
+
+
+def test_changing_a_filter_changes_what_a_live_warehouse_grant_shows(wh_server, world):
+    with connect_as(world.producer_login) as conn:
+        conn.execute("CREATE TABLE parcels (id int, region text, receiver text)")
+        conn.execute("INSERT INTO parcels VALUES (1, 'EU', 'ann'), (2, 'US', 'bob'), (3, 'APAC', 'cy')")
+    dz, domain = world.producer.dz, world.domain.id
+    asset = redshift_asset(world, "parcels", "Parcels")
+    rows = dz.create_asset_filter(domainIdentifier=domain, assetIdentifier=asset["id"], name="EU", configuration={
+        "rowConfiguration": {"rowFilter": {"expression": {"equalTo": {"columnName": "region", "value": "EU"}}}}})
+    _, grant_id = publish_and_subscribe(world, asset["id"], [{"assetId": asset["id"], "filterIds": [rows["id"]]}])
+    view = wait_for(lambda: (a := grant_asset(world, grant_id))["status"] == "GRANTED" and a)["targetName"]
+
+    def visible():
+        with connect_as(world.consumer_login) as conn:
+            return conn.execute(f"SELECT id FROM {view} ORDER BY id").fetchall()
+
+    assert visible() == [(1,)]
+    dz.update_asset_filter(domainIdentifier=domain, assetIdentifier=asset["id"], identifier=rows["id"], configuration={
+        "rowConfiguration": {"rowFilter": {"expression": {"notEqualTo": {"columnName": "region", "value": "EU"}}}}})
+    wait_for(lambda: visible() == [(2,), (3,)])
+    assert grant_asset(world, grant_id)["status"] == "GRANTED"
+
+    # Now a column filter: the view gives way to column privileges on the source table itself.
+    dz.update_asset_filter(domainIdentifier=domain, assetIdentifier=asset["id"], identifier=rows["id"], configuration={
+        "columnConfiguration": {"includedColumnNames": ["id", "region"]}})
+    source = f"{world.producer_login['schema']}.parcels"
+    wait_for(lambda: grant_asset(world, grant_id)["targetName"] == source)
+    with connect_as(world.consumer_login) as conn:
+        assert conn.execute(f"SELECT id, region FROM {source} ORDER BY id").fetchall() == [
+            (1, "EU"), (2, "US"), (3, "APAC")]
+        with pytest.raises(DENIED):
+            conn.execute(f"SELECT receiver FROM {source}")
+    with connect_as(world.consumer_login) as conn, pytest.raises((DENIED, pg_errors.UndefinedTable)):
+        conn.execute(f"SELECT * FROM {view}")
+    assert grant_asset(world, grant_id)["status"] == "GRANTED"

@@ -101,6 +101,37 @@ def grant_asset(session: Session, settings: Settings, grant: SubscriptionGrant, 
     return lake.grant_table(session, settings, grant.id, asset.asset_id, environment.consumer_db, source)
 
 
+@task("grant.refilter")
+def refilter(session: Session, settings: Settings, payload: dict) -> None:
+    """Make a GRANTED warehouse asset show what its filters say now (an owner changed one): the view or
+    column privileges are made again; a filter that no longer grants anything fails the asset, with the cause."""
+    grant = session.get(SubscriptionGrant, payload["grant_id"])
+    asset = session.get(GrantAsset, (payload["grant_id"], payload["asset_id"]))
+    old = warehouse.forget(session, payload["grant_id"], payload["asset_id"]) if asset is not None else None
+    if grant is None or old is None or asset.status != states.GRANTED:
+        session.rollback()
+        return  # not granted, or a lake grant (filters apply at query time)
+    # The new privileges come first (a view of the same name is replaced in one transaction), then what
+    # only the old ones gave is taken back: the subscriber is never shown more, nor briefly nothing.
+    try:
+        name = grant_asset(session, settings, grant, session.get(SubscriptionTarget, grant.target_id),
+                           session.get(Environment, grant.environment_id), session.get(Listing, grant.listing_id),
+                           asset)
+    except (lake.GrantFailure, LookupError) as failure:
+        warehouse.take_back(session, settings, old)
+        asset.status = states.move_asset(asset.status, states.GRANT_FAILED)
+        asset.failed_at, asset.failure_cause = utcnow(), str(failure)
+        subscriptions.grant_event(session, grant, asset.asset_id, None, "Subscription Grant Failed",
+                                  {"failureCause": str(failure)})
+        return
+    warehouse.take_back(session, settings, old)
+    moved = session.execute(update(GrantAsset).where(
+        GrantAsset.grant_id == grant.id, GrantAsset.asset_id == asset.asset_id,
+        GrantAsset.status == states.GRANTED).values(target_name=name, updated_at=utcnow()))
+    if moved.rowcount == 0:  # revoked meanwhile: take back what was just made
+        warehouse.revoke_table(session, settings, grant.id, asset.asset_id)
+
+
 def revoke_asset(session: Session, settings: Settings, grant_id: str, asset_id: str) -> None:
     """Take back whatever either engine made for this asset of the grant (each is a no-op when it made nothing)."""
     lake.revoke_table(session, grant_id, asset_id)

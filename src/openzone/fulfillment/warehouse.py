@@ -135,17 +135,36 @@ def revoke_table(session: Session, settings: Settings, grant_id: str, asset_id: 
     """Take back exactly what this grant added (what other grants still need stays); idempotent."""
     row = session.scalar(select(WarehouseGrant).where(WarehouseGrant.grant_id == grant_id,
                                                       WarehouseGrant.asset_id == asset_id))
-    if row is None:
-        return
-    session.delete(row)
-    session.flush()
-    with admin_connection(settings, row.database) as conn:
+    if row is not None:
+        session.delete(row)
+        session.flush()
+        take_back(session, settings, row)
+
+
+def forget(session: Session, grant_id: str, asset_id: str) -> WarehouseGrant | None:
+    """Drop the record of what this grant made, leaving the privileges in place (see `take_back`)."""
+    row = session.scalar(select(WarehouseGrant).where(WarehouseGrant.grant_id == grant_id,
+                                                      WarehouseGrant.asset_id == asset_id))
+    if row is not None:
+        session.delete(row)
+        session.flush()
+    return row
+
+
+def take_back(session: Session, settings: Settings, row: WarehouseGrant) -> None:
+    """Revoke what a no longer recorded grant `row` made, except what a recorded grant still needs (a view
+    of the same name now serves that grant: it is kept)."""
+    with admin_connection(settings, row.database) as conn, conn.transaction():
         if row.view_name:
-            conn.execute(sql.SQL("DROP VIEW IF EXISTS {}").format(sql.Identifier(row.view_schema, row.view_name)))
+            if not session.scalar(select(WarehouseGrant.id).where(
+                    WarehouseGrant.database == row.database, WarehouseGrant.view_schema == row.view_schema,
+                    WarehouseGrant.view_name == row.view_name)):
+                conn.execute(sql.SQL("DROP VIEW IF EXISTS {}").format(sql.Identifier(row.view_schema, row.view_name)))
             return
         role = sql.Identifier(row.role)
-        # Table and column privileges go together, then whatever remaining grants of this role need comes back.
-        with suppress(*GONE):
+        # Table and column privileges go together, then whatever remaining grants of this role need comes back
+        # (in one transaction: a grant that keeps the table never sees it closed).
+        with suppress(*GONE), conn.transaction():
             conn.execute(sql.SQL("REVOKE SELECT ON {} FROM {}").format(
                 sql.Identifier(row.source_schema, row.source_table), role))
         remaining = list(session.scalars(select(WarehouseGrant).where(
@@ -153,9 +172,9 @@ def revoke_table(session: Session, settings: Settings, grant_id: str, asset_id: 
             WarehouseGrant.source_schema == row.source_schema, WarehouseGrant.view_name.is_(None))))
         for other in remaining:
             if other.source_table == row.source_table:
-                with suppress(*GONE):
+                with suppress(*GONE), conn.transaction():
                     _grant_select(conn, other)
         if row.schema_usage and not any(other.schema_usage for other in remaining):
-            with suppress(*GONE):
+            with suppress(*GONE), conn.transaction():
                 conn.execute(sql.SQL("REVOKE USAGE ON SCHEMA {} FROM {}").format(
                     sql.Identifier(row.source_schema), role))

@@ -17,6 +17,7 @@ from openzone.catalog.models import Asset, AssetRevision
 from openzone.domains import service as domains
 from openzone.errors import AccessDeniedError, ConflictError, NotFoundError, ValidationError
 from openzone.identity.models import User
+from openzone.jobs.queue import enqueue
 from openzone.projects import service as projects
 from openzone.subscriptions import row_filters, states
 from openzone.subscriptions.filter_models import AssetFilter, AssetScope
@@ -151,7 +152,9 @@ def update_filter(session: Session, actor: User, domain_id: str, asset_id: str, 
     row = _filter(session, asset, filter_id)
     if p.get("configuration") is not None:
         _validate(p["configuration"], asset_columns(session, asset.id))
-        row.configuration = p["configuration"]
+        if p["configuration"] != row.configuration:
+            row.configuration = p["configuration"]
+            _refilter_grants(session, row)
     if p.get("name") is not None and p["name"] != row.name:
         if session.scalar(select(AssetFilter.id).where(AssetFilter.asset_id == asset.id, AssetFilter.name == p["name"])):
             raise ConflictError(f"An asset filter named {p['name']} already exists for asset {asset.id}.")
@@ -161,6 +164,17 @@ def update_filter(session: Session, actor: User, domain_id: str, asset_id: str, 
     row.updated_by = actor.id
     session.flush()
     return row, asset
+
+
+def _refilter_grants(session: Session, row: AssetFilter) -> None:
+    """Queue a re-grant of every live grant scoped to the filter: the lake reads filters at query time,
+    but a warehouse grant made its column privileges or view from the filter as it was."""
+    for scope in session.scalars(select(AssetScope).where(AssetScope.owner_kind == "GRANT",
+                                                          AssetScope.asset_id == row.asset_id)):
+        if row.id in scope.filter_ids and session.scalar(select(GrantAsset.status).where(
+                GrantAsset.grant_id == scope.owner_id, GrantAsset.asset_id == row.asset_id)) in (
+                states.GRANTED, states.GRANT_IN_PROGRESS):
+            enqueue(session, "grant.refilter", {"grant_id": scope.owner_id, "asset_id": row.asset_id})
 
 
 def delete_filter(session: Session, actor: User, domain_id: str, asset_id: str, filter_id: str) -> None:
