@@ -84,3 +84,21 @@ def test_access_ends_by_itself_at_the_requested_time(server, world):
     assert "expired" in revoked["detail"]["data"]["reason"] and revoked["detail"]["data"]["status"] == "REVOKED"
     assert any(e["detail-type"] == "Subscription Grant Revoke Completed" and e["detail"]["metadata"]["id"] == grant_id
                for e in envelopes)
+
+
+def test_an_expiry_that_gave_up_is_tried_again_later(server):
+    from openzone.jobs.models import Job
+    from openzone.jobs.queue import GIVE_UP
+    from openzone.subscriptions import tasks
+
+    payload = {"subscription_id": "gave-up-" + datetime.now(timezone.utc).isoformat()}
+    before = datetime.now(timezone.utc)
+    with session_scope(server.settings.metadata_url) as session:
+        GIVE_UP["subscription.expire"](session, server.settings, payload, "the warehouse was down")
+    with session_scope(server.settings.metadata_url) as session:
+        again = session.scalars(select(Job).where(Job.kind == "subscription.expire")).all()
+        queued = [job for job in again if job.payload == payload]
+        assert len(queued) == 1 and queued[0].status == "QUEUED"
+        run_after = queued[0].run_after.replace(tzinfo=queued[0].run_after.tzinfo or timezone.utc)
+        assert run_after >= before + tasks.RETRY_EXPIRY_AFTER - timedelta(seconds=1)
+        session.delete(queued[0])

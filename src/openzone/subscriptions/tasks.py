@@ -1,5 +1,8 @@
 """Worker jobs of subscriptions: time-bound access ends by itself."""
 
+import logging
+from datetime import timedelta
+
 from sqlalchemy.orm import Session
 
 from openzone.config import Settings
@@ -9,7 +12,18 @@ from openzone.subscriptions import expiry, service, states
 from openzone.subscriptions.models import Subscription
 
 
-@task("subscription.expire")
+RETRY_EXPIRY_AFTER = timedelta(minutes=5)
+log = logging.getLogger("openzone.subscriptions")
+
+
+def _gave_up_expiring(session: Session, settings: Settings, payload: dict, error: str) -> None:
+    """Access must still end: an expiry that failed for the last time is tried again later, for ever."""
+    log.error("expiring subscription %s failed (%s); trying again in %s", payload.get("subscription_id"), error,
+              RETRY_EXPIRY_AFTER)
+    enqueue(session, "subscription.expire", payload, run_after=utcnow() + RETRY_EXPIRY_AFTER)
+
+
+@task("subscription.expire", on_give_up=_gave_up_expiring)
 def expire(session: Session, settings: Settings, payload: dict) -> None:
     """Revoke an APPROVED subscription whose OpenzoneAccessExpiryForm time has come (idempotent)."""
     subscription = session.get(Subscription, payload["subscription_id"])
