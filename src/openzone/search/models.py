@@ -31,8 +31,9 @@ class SearchDocument(Base):
     __tablename__ = "search_documents"
     __table_args__ = (UniqueConstraint("kind", "entity_id"),
                       Index("ix_search_documents_search_vector", "search_vector", postgresql_using="gin"),
-                      # the scope every query starts from, in the default order (most recently updated first)
-                      Index("ix_search_documents_scope", "domain_id", "kind", "status", "updated_at"),
+                      # the scope every query starts from, in the default order (most recently updated first,
+                      # ties by id): a catalog page reads 20 entries, even when a bulk import shares one time
+                      Index("ix_search_documents_scope", "domain_id", "kind", "status", "updated_at", "id"),
                       # one project's inventory, and the owning-project facet of a whole scope (browsing the
                       # catalog without text), read only this; the type facet reads the next one
                       Index("ix_search_documents_scope_project", "domain_id", "kind", "owning_project_id", "status"),
