@@ -31,6 +31,7 @@ def register_operations() -> None:
     import openzone.domains.routes  # noqa: F401
     import openzone.domains.unit_routes  # noqa: F401
     import openzone.enrichment.routes  # noqa: F401
+    import openzone.events.deadletters  # noqa: F401  (the hourly pruning job)
     import openzone.events.routes  # noqa: F401
     import openzone.governance.routes  # noqa: F401
     import openzone.fulfillment.tasks  # noqa: F401

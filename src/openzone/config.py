@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     events_max_attempts: int = 185
     events_max_age_seconds: int = 86400
     events_webhook_timeout_seconds: float = 10.0
+    # Delivered deliveries are kept this long for redelivery by event id, then pruned hourly (0: kept for
+    # ever). Dead letters and the events themselves (the outbox, from which the audit trail is rebuilt) stay.
+    events_delivered_retention_seconds: int = 7 * 86400
     # How often the reconciler compares every grant with the engines and repairs drift (0: never by itself).
     reconcile_interval_seconds: float = 300.0
 

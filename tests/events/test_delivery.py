@@ -137,3 +137,40 @@ def test_a_receiver_that_goes_away_and_comes_back_on_its_port_gets_everything(se
     pump(settings, lambda: set(receiver.ids()) >= set(first + during))
     assert sorted(receiver.ids()) == sorted(first + during)
     assert_in_order_per_entity(receiver.received)
+
+
+def test_old_delivered_deliveries_are_pruned_and_dead_letters_stay(settings):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from openzone.db.types import utcnow
+    from openzone.events.models import OutboxEvent
+
+    receiver = Receiver(SECRET)
+    add_rule(settings, "pruned", '{"detail-type": ["Test Event"]}', receiver.url)
+    sent = emit_events(settings, 4, entities=2)
+    pump(settings, lambda: set(receiver.ids()) >= set(sent))
+    with session_scope(settings.metadata_url) as session:
+        ids = sorted(session.scalars(select(EventDelivery.id).where(EventDelivery.status == "DELIVERED")))
+        old, recent = ids[:2], ids[2:]
+        session.execute(update(EventDelivery).where(EventDelivery.id.in_(old)).values(
+            finished_at=utcnow() - timedelta(days=8)))
+        # A dead letter as old: it stays on the list until someone redelivers it.
+        session.execute(update(EventDelivery).where(EventDelivery.id == recent[0]).values(
+            status="DEAD", finished_at=utcnow() - timedelta(days=30)))
+        events_before = len(session.scalars(select(OutboxEvent.seq)).all())
+    with session_scope(settings.metadata_url) as session:
+        assert deadletters.prune_delivered(session, timedelta(days=7)) == 2
+    with session_scope(settings.metadata_url) as session:
+        left = set(session.scalars(select(EventDelivery.id)))
+        assert set(recent) <= left and not left & set(old)
+        assert session.get(EventDelivery, recent[0]).status == "DEAD"
+        assert len(session.scalars(select(OutboxEvent.seq)).all()) == events_before  # the events stay
+
+
+def test_pruning_runs_hourly_unless_retention_is_off(settings):
+    from openzone.jobs.queue import PERIODIC
+
+    assert PERIODIC["events.prune"](settings) == 3600
+    assert PERIODIC["events.prune"](settings.model_copy(update={"events_delivered_retention_seconds": 0})) == 0

@@ -1,14 +1,19 @@
-"""The dead-letter list (events a target never took within its retry policy) and redelivery on demand."""
+"""The dead-letter list (events a target never took within its retry policy), redelivery on demand, and
+the pruning of old delivered deliveries."""
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from openzone.config import Settings
+from openzone.db.types import utcnow
 from openzone.errors import ValidationError
 from openzone.events.models import EventDelivery, EventLane, EventTarget, OutboxEvent
+from openzone.jobs.queue import task
 
 _DUE_NOW = datetime(2000, 1, 1, tzinfo=timezone.utc)
+PRUNE_BATCH = 5000
 
 
 def _scope(query, rule_name: str | None, target_id: str | None):
@@ -58,3 +63,26 @@ def redeliver(session: Session, *, rule_name: str | None = None, target_id: str 
         session.execute(update(EventLane).where(EventLane.id.in_(lanes)).values(next_attempt_at=_DUE_NOW))
     session.flush()
     return len(ids)
+
+
+def prune_delivered(session: Session, older_than: timedelta) -> int:
+    """Delete DELIVERED deliveries that finished more than `older_than` ago; returns how many."""
+    cutoff, pruned = utcnow() - older_than, 0
+    while True:
+        ids = list(session.scalars(select(EventDelivery.id).where(
+            EventDelivery.status == "DELIVERED", EventDelivery.finished_at < cutoff).limit(PRUNE_BATCH)))
+        if not ids:
+            return pruned
+        session.execute(delete(EventDelivery).where(EventDelivery.id.in_(ids)))
+        session.commit()  # in batches: a big backlog never holds the write lock for long
+        pruned += len(ids)
+
+
+def _prune_every(settings: Settings) -> float:
+    return 3600.0 if settings.events_delivered_retention_seconds > 0 else 0.0
+
+
+@task("events.prune", every=_prune_every)
+def prune(session: Session, settings: Settings, payload: dict) -> None:
+    """The hourly pass: forget deliveries delivered longer ago than the retention setting."""
+    prune_delivered(session, timedelta(seconds=settings.events_delivered_retention_seconds))

@@ -74,7 +74,8 @@ class EventDelivery(Base):
 
     __tablename__ = "event_deliveries"
     __table_args__ = (Index("ix_event_deliveries_lane_status_seq", "lane_id", "status", "event_seq"),
-                      Index("ix_event_deliveries_target_status", "target_pk", "status"))
+                      Index("ix_event_deliveries_target_status", "target_pk", "status"),
+                      Index("ix_event_deliveries_status_finished", "status", "finished_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     lane_id: Mapped[int] = mapped_column(ForeignKey("event_lanes.id", ondelete="CASCADE"))
