@@ -1,6 +1,7 @@
 """Worker jobs that fulfil and revoke grants, taking each asset through its visible states."""
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -10,7 +11,7 @@ from openzone.catalog.models import Listing
 from openzone.config import Settings
 from openzone.db.types import utcnow
 from openzone.fulfillment import lake, warehouse
-from openzone.jobs.queue import task
+from openzone.jobs.queue import enqueue, task
 from openzone.projects.models import Environment, SubscriptionTarget
 from openzone.subscriptions import row_filters, scopes
 from openzone.subscriptions import service as subscriptions
@@ -101,16 +102,24 @@ def grant_asset(session: Session, settings: Settings, grant: SubscriptionGrant, 
     return lake.grant_table(session, settings, grant.id, asset.asset_id, environment.consumer_db, source)
 
 
+REFILTER_RETRY = timedelta(seconds=2)
+
+
 @task("grant.refilter")
 def refilter(session: Session, settings: Settings, payload: dict) -> None:
     """Make a GRANTED warehouse asset show what its filters say now (an owner changed one): the view or
     column privileges are made again; a filter that no longer grants anything fails the asset, with the cause."""
     grant = session.get(SubscriptionGrant, payload["grant_id"])
     asset = session.get(GrantAsset, (payload["grant_id"], payload["asset_id"]))
-    old = warehouse.forget(session, payload["grant_id"], payload["asset_id"]) if asset is not None else None
-    if grant is None or old is None or asset.status != states.GRANTED:
-        session.rollback()
-        return  # not granted, or a lake grant (filters apply at query time)
+    if grant is None or asset is None:
+        return
+    if asset.status in (states.GRANT_PENDING, states.GRANT_IN_PROGRESS):
+        # Being granted: it may have read the filter before the change. Look again once it has settled.
+        enqueue(session, "grant.refilter", payload, run_after=utcnow() + REFILTER_RETRY)
+        return
+    old = warehouse.forget(session, grant.id, asset.asset_id) if asset.status == states.GRANTED else None
+    if old is None:
+        return  # no longer granted, or a lake grant (the lake applies filters at query time)
     # The new privileges come first (a view of the same name is replaced in one transaction), then what
     # only the old ones gave is taken back: the subscriber is never shown more, nor briefly nothing.
     try:
