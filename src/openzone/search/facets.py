@@ -9,7 +9,7 @@ rows of the matched documents through their (doc_id, attribute, value) index.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ARRAY, ColumnElement, Integer, any_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from openzone.catalog.service import short_type_name
@@ -23,17 +23,25 @@ MAX_VALUES = 100
 COLUMNS = {"owningProjectId": D.c.owning_project_id, "amazonmetadata.typeName": D.c.type_name}
 
 
+def _among(session: Session, column, ids: list[int]) -> ColumnElement[bool]:
+    """`column` is one of `ids`: on PostgreSQL one array parameter (a list of hundreds of ids as separate
+    parameters costs more to send and plan than the count itself)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
+    return column.in_(ids)
+
+
 def _counts(session: Session, attribute: str, where: ColumnElement[bool] | list[int]) -> list[tuple[str, int]]:
     ids = where if isinstance(where, list) else None
     if attribute in COLUMNS:
         value = COLUMNS[attribute]
-        condition = D.c.id.in_(ids) if ids is not None else where
+        condition = _among(session, D.c.id, ids) if ids is not None else where
         query = select(value, func.count()).select_from(D).where(condition, value.is_not(None)).group_by(value)
     elif attribute in ROW_ATTRIBUTES or is_form_attribute(attribute):
         value = A.c.string_value
         query = select(value, func.count()).select_from(A).where(A.c.attribute == attribute, value.is_not(None))
         # Given the documents, their attribute rows are found through (doc_id, attribute, value) alone.
-        query = (query.where(A.c.doc_id.in_(ids)) if ids is not None
+        query = (query.where(_among(session, A.c.doc_id, ids)) if ids is not None
                  else query.join(D, D.c.id == A.c.doc_id).where(where)).group_by(value)
     else:
         raise ValidationError(f"aggregations: cannot aggregate on {attribute}; use owningProjectId, "
