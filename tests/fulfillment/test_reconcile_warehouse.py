@@ -100,6 +100,23 @@ def test_a_manual_grant_nobody_approved_is_revoked(wh_server, world):
             ("EXTRA_ACCESS", world.analytics_env["id"])}
 
 
+def test_a_role_membership_or_power_nobody_approved_is_taken_away(wh_server, world):
+    schema, producer_role, role = world.producer_login["schema"], world.producer_login["user"], world.consumer_login["user"]
+    with connect_as(world.producer_login) as conn:
+        conn.execute("CREATE TABLE bonuses AS SELECT 1 AS id, 50000 AS amount")
+    # Behind openzone's back: the consumer's role becomes a member of the producer's, and may create databases.
+    _as_admin(wh_server, f"GRANT {producer_role} TO {role}")
+    _as_admin(wh_server, f"ALTER ROLE {role} CREATEDB")
+    assert _reads(world, f"{schema}.bonuses")
+    assert sorted(_verify(wh_server, world)) == [
+        ("WAREHOUSE", "EXTRA_ACCESS", "DETECTED", f"role {producer_role}"),
+        ("WAREHOUSE", "EXTRA_ACCESS", "DETECTED", f"role {role}")]
+    assert {f[2] for f in _verify(wh_server, world, repair=True)} == {"REPAIRED"}
+    assert not _reads(world, f"{schema}.bonuses") and _verify(wh_server, world) == []
+    with admin_connect(wh_server.settings.warehouse_url) as conn:
+        assert conn.execute("SELECT rolcreatedb FROM pg_roles WHERE rolname = %s", (role,)).fetchone() == (False,)
+
+
 def test_a_dropped_view_is_made_again(wh_server, world):
     grant_id = _granted_table(world, "visits")
     schema, mine = world.producer_login["schema"], world.consumer_login["schema"]

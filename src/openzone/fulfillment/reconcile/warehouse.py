@@ -5,8 +5,9 @@ from its catalogs: the ACLs of relations, columns and schemas (aclexplode), for 
 environments only, leaving out what a role holds as owner (its own schema and tables). Both directions:
   - a GRANTED asset with no record, a record whose privilege, view or role is gone: granted again the way
     the fulfiller grants (or GRANT_FAILED with the cause: the source table or the role no longer exists);
-  - a privilege no record explains (a manual GRANT to an environment role), or a record of an asset that
-    no longer holds access: revoked.
+  - a privilege no record explains (a manual GRANT to an environment role), a membership of an environment
+    role in another role, a SUPERUSER, CREATEROLE, CREATEDB or BYPASSRLS attribute, or a record of an asset
+    that no longer holds access: revoked.
 """
 
 from __future__ import annotations
@@ -44,6 +45,13 @@ _COLUMNS = """SELECT r.rolname, n.nspname, c.relname, t.attname, a.privilege_typ
 _SCHEMAS = """SELECT r.rolname, n.nspname, a.privilege_type
   FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) a JOIN pg_roles r ON r.oid = a.grantee
  WHERE r.rolname = ANY(%s) AND a.grantee <> n.nspowner"""
+# Membership in another role gives all of that role's privileges (pg_read_all_data, a producer's role ...);
+# openzone never makes an environment role a member of anything, nor gives it any of these attributes.
+_MEMBERSHIPS = """SELECT m.rolname, g.rolname FROM pg_auth_members am
+  JOIN pg_roles m ON m.oid = am.member JOIN pg_roles g ON g.oid = am.roleid WHERE m.rolname = ANY(%s)"""
+_POWERS = {"rolsuper": "SUPERUSER", "rolcreaterole": "CREATEROLE", "rolcreatedb": "CREATEDB",
+           "rolbypassrls": "BYPASSRLS"}
+_ATTRIBUTES = ("SELECT rolname, " + ", ".join(_POWERS) + " FROM pg_roles WHERE rolname = ANY(%s)")
 _EXISTING = """SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"""
 
@@ -57,6 +65,8 @@ class _Actual:
     columns: set[tuple] = field(default_factory=set)  # (role, schema, relation, column, privilege)
     schemas: set[tuple] = field(default_factory=set)  # (role, schema, privilege)
     existing: set[tuple] = field(default_factory=set)  # (schema, relation)
+    memberships: set[tuple] = field(default_factory=set)  # (role, role it is a member of)
+    powers: set[tuple] = field(default_factory=set)  # (role, attribute such as SUPERUSER)
 
 
 def _read(settings: Settings, database: str, roles: list[str], schemas: list[str]) -> _Actual:
@@ -66,7 +76,10 @@ def _read(settings: Settings, database: str, roles: list[str], schemas: list[str
             relations=set(map(tuple, conn.execute(_RELATIONS, (roles,)))),
             columns=set(map(tuple, conn.execute(_COLUMNS, (roles,)))),
             schemas=set(map(tuple, conn.execute(_SCHEMAS, (roles,)))),
-            existing=set(map(tuple, conn.execute(_EXISTING, (schemas,)))))
+            existing=set(map(tuple, conn.execute(_EXISTING, (schemas,)))),
+            memberships=set(map(tuple, conn.execute(_MEMBERSHIPS, (roles,)))),
+            powers={(row[0], power) for row in conn.execute(_ATTRIBUTES, (roles,))
+                    for power, held in zip(_POWERS.values(), row[1:]) if held})
 
 
 def _expected(record: WarehouseGrant) -> tuple[set, set, set]:
@@ -189,16 +202,25 @@ def _unexplained(settings: Settings, database: str, rows: list, actual: _Actual,
         relations, columns, schemas = relations | r, columns | c, schemas | s
     extra = ([("relation", p) for p in sorted(actual.relations - relations)]
              + [("column", p) for p in sorted(actual.columns - columns)]
-             + [("schema", p) for p in sorted(actual.schemas - schemas)])
+             + [("schema", p) for p in sorted(actual.schemas - schemas)]
+             + [("membership", p) for p in sorted(actual.memberships)]
+             + [("power", p) for p in sorted(actual.powers)])
     findings = []
     for what, privilege in extra:
         role = privilege[0]
         environment = environments.get(role)
         if environment is None:
             continue  # a role of an environment outside the domain being checked
-        target = ".".join(privilege[1:-1])
-        finding = Finding(environment.domain_id, ENGINE, "EXTRA_ACCESS", f"{database}.{target}",
-                          f"Role {role} holds {privilege[-1]} on {what} {target}, which no grant gives it.",
+        if what == "membership":
+            resource, detail = f"role {privilege[1]}", (
+                f"Role {role} is a member of role {privilege[1]} and so holds all its privileges; no grant gives it that.")
+        elif what == "power":
+            resource, detail = f"role {role}", f"Role {role} has {privilege[1]}, which openzone never gives."
+        else:
+            target = ".".join(privilege[1:-1])
+            resource, detail = f"{database}.{target}", (
+                f"Role {role} holds {privilege[-1]} on {what} {target}, which no grant gives it.")
+        finding = Finding(environment.domain_id, ENGINE, "EXTRA_ACCESS", resource, detail,
                           environment_id=environment.id)
         if repair:
             _revoke(settings, database, what, privilege)
@@ -208,16 +230,25 @@ def _unexplained(settings: Settings, database: str, rows: list, actual: _Actual,
 
 
 def _revoke(settings: Settings, database: str, what: str, privilege: tuple) -> None:
-    """REVOKE one privilege found in an ACL (its type comes from PostgreSQL, the names are quoted)."""
+    """REVOKE one privilege found in an ACL, a role membership or a role attribute (types come from
+    PostgreSQL or our own tables, names are quoted)."""
+    if what == "membership":
+        statement = sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(privilege[1]), sql.Identifier(privilege[0]))
+    elif what == "power":
+        statement = sql.SQL("ALTER ROLE {} NO" + privilege[1]).format(sql.Identifier(privilege[0]))
+    else:
+        statement = _revoke_privilege(what, privilege)
+    with admin_connection(settings, database) as conn:
+        conn.execute(statement)
+
+
+def _revoke_privilege(what: str, privilege: tuple) -> sql.Composed:
     if privilege[-1] not in _PRIVILEGES:  # never the case for aclexplode's output; keeps the SQL closed anyway
         raise ValueError(f"unknown privilege {privilege[-1]!r}")
     role, kind = sql.Identifier(privilege[0]), sql.SQL(privilege[-1])
     if what == "schema":
-        statement = sql.SQL("REVOKE {} ON SCHEMA {} FROM {}").format(kind, sql.Identifier(privilege[1]), role)
-    elif what == "column":
-        statement = sql.SQL("REVOKE {} ({}) ON {} FROM {}").format(
+        return sql.SQL("REVOKE {} ON SCHEMA {} FROM {}").format(kind, sql.Identifier(privilege[1]), role)
+    if what == "column":
+        return sql.SQL("REVOKE {} ({}) ON {} FROM {}").format(
             kind, sql.Identifier(privilege[3]), sql.Identifier(privilege[1], privilege[2]), role)
-    else:
-        statement = sql.SQL("REVOKE {} ON {} FROM {}").format(kind, sql.Identifier(privilege[1], privilege[2]), role)
-    with admin_connection(settings, database) as conn:
-        conn.execute(statement)
+    return sql.SQL("REVOKE {} ON {} FROM {}").format(kind, sql.Identifier(privilege[1], privilege[2]), role)
