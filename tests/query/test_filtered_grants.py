@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
+from sqlalchemy import select
 
 from conftest import wait_for
 from openzone.db.session import session_scope
+from openzone.events.models import OutboxEvent
 from openzone.lake.access import get_warehouse
 from openzone.subscriptions.scopes import Scope, effective_scope
 from scenario import build_world, glue_asset, query_error, query_rows, resource
@@ -80,8 +82,12 @@ def test_filtered_grants_show_exactly_the_filters(world, server):
     assert orders_grant["assets"][0]["assetScope"] == {"assetId": orders["id"], "filterIds": [eu, big], "status": "VALID"}
     assert customers_grant["assets"][0]["assetScope"]["filterIds"] == [no_pii]
 
-    # What the PostgreSQL warehouse engine reads for the same grants.
+    # What the PostgreSQL warehouse engine reads for the same grants, and what their events tell a fulfiller.
     with session_scope(server.settings.metadata_url) as session:
+        requested = [e.envelope["detail"]["data"] for e in session.scalars(select(OutboxEvent).where(
+            OutboxEvent.detail_type == "Subscription Grant Requested"))]
+        assert next(d["assetScope"] for d in requested if d["asset"]["id"] == orders["id"]) == {
+            "assetId": orders["id"], "filterIds": [eu, big], "status": "VALID"}
         assert effective_scope(session, orders_grant["id"], orders["id"]) == Scope(None, {"or": [
             {"expression": {"equalTo": {"columnName": "region", "value": "EU"}}},
             {"expression": {"greaterThan": {"columnName": "amount", "value": "100"}}}]})

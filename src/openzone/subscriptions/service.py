@@ -220,6 +220,8 @@ def grant_event(session: Session, grant: SubscriptionGrant, asset_id: str, user_
                                     "subscriptionGrantCreationMode": target.creation_mode},
              "subscribedPrincipal": {"id": target.project_id, "type": "PROJECT"},
              "publishingProjectId": listing.owning_project_id,
+             # the filters the asset is scoped to (None: the whole asset), for a fulfiller outside openzone
+             "assetScope": scopes.render(session, scopes.GRANT, grant.id, asset_id),
              "isManagedAsset": bool(row.managed) if row is not None else True,
              "status": row.status if row is not None else None,
              "subscriptionId": grant.subscription_id, **(extra or {})})
