@@ -107,14 +107,18 @@ def test_a_role_membership_or_power_nobody_approved_is_taken_away(wh_server, wor
     # Behind openzone's back: the consumer's role becomes a member of the producer's, and may create databases.
     _as_admin(wh_server, f"GRANT {producer_role} TO {role}")
     _as_admin(wh_server, f"ALTER ROLE {role} CREATEDB")
-    assert _reads(world, f"{schema}.bonuses")
-    assert sorted(_verify(wh_server, world)) == [
-        ("WAREHOUSE", "EXTRA_ACCESS", "DETECTED", f"role {producer_role}"),
-        ("WAREHOUSE", "EXTRA_ACCESS", "DETECTED", f"role {role}")]
-    assert {f[2] for f in _verify(wh_server, world, repair=True)} == {"REPAIRED"}
-    assert not _reads(world, f"{schema}.bonuses") and _verify(wh_server, world) == []
-    with admin_connect(wh_server.settings.warehouse_url) as conn:
-        assert conn.execute("SELECT rolcreatedb FROM pg_roles WHERE rolname = %s", (role,)).fetchone() == (False,)
+    try:
+        assert _reads(world, f"{schema}.bonuses")
+        assert sorted(_verify(wh_server, world)) == sorted([
+            ("WAREHOUSE", "EXTRA_ACCESS", "DETECTED", f"role {producer_role}"),
+            ("WAREHOUSE", "EXTRA_ACCESS", "DETECTED", f"role {role}")])
+        assert {f[2] for f in _verify(wh_server, world, repair=True)} == {"REPAIRED"}
+        assert not _reads(world, f"{schema}.bonuses") and _verify(wh_server, world) == []
+        with admin_connect(wh_server.settings.warehouse_url) as conn:
+            assert conn.execute("SELECT rolcreatedb FROM pg_roles WHERE rolname = %s", (role,)).fetchone() == (False,)
+    finally:  # the module's other tests share these roles
+        _as_admin(wh_server, f"REVOKE {producer_role} FROM {role}")
+        _as_admin(wh_server, f"ALTER ROLE {role} NOCREATEDB")
 
 
 def test_a_dropped_view_is_made_again(wh_server, world):
