@@ -24,7 +24,7 @@ def world(server):
         type="S3PrefixSubscriptionTargetType", applicableAssetTypes=["S3ObjectCollectionAssetType"],
         subscriptionTargetConfig=[{"formName": "S3PrefixTargetForm", "content": '{"bucket": "analytics-inbox"}'}],
         authorizedPrincipals=[ROLE], manageAccessRole=ROLE, provider="acme")
-    for table in ("granted_table", "kept_table", "product_table"):
+    for table in ("granted_table", "kept_table", "product_table", "glue_for_permissions"):
         query_rows(world.producer, world.sales_env["id"], f"CREATE TABLE {table} AS SELECT 1 AS id")
     return world
 
@@ -132,6 +132,43 @@ def test_unmanaged_asset_waits_for_its_external_fulfiller(server, world):
     assert deleted["id"] == grant["id"] and deleted["assets"][0]["status"] == "REVOKED"
     assert code(world.consumer.dz.get_subscription_grant, domainIdentifier=world.domain_id,
                 identifier=grant["id"]) == "ResourceNotFoundException"
+
+
+def test_s3_permissions_travel_from_request_to_grant_and_its_events(server, world):
+    listing_id = s3_listing(world, "statements")
+    asset_id = world.producer.dz.get_listing(domainIdentifier=world.domain_id,
+                                             identifier=listing_id)["item"]["assetListing"]["assetId"]
+    principal = [{"project": {"identifier": world.analytics_id}}]
+    made = world.consumer.dz.create_subscription_request(
+        domainIdentifier=world.domain_id, requestReason="Reconcile statements", subscribedPrincipals=principal,
+        subscribedListings=[{"identifier": listing_id}],
+        assetPermissions=[{"assetId": asset_id, "permissions": {"s3": ["READ", "WRITE"]}}])
+    assert made["subscribedListings"][0]["item"]["assetListing"]["permissions"] == {"s3": ["READ", "WRITE"]}
+    # The approver narrows it to READ.
+    accepted = world.producer.dz.accept_subscription_request(
+        domainIdentifier=world.domain_id, identifier=made["id"],
+        assetPermissions=[{"assetId": asset_id, "permissions": {"s3": ["READ"]}}])
+    assert accepted["subscribedListings"][0]["item"]["assetListing"]["permissions"] == {"s3": ["READ"]}
+    subscription = world.consumer.dz.list_subscriptions(domainIdentifier=world.domain_id,
+                                                        subscriptionRequestIdentifier=made["id"])["items"][0]
+    assert subscription["subscribedListing"]["item"]["assetListing"]["permissions"] == {"s3": ["READ"]}
+    [grant] = grants_of(world, subscription["id"])
+    assert grant["assets"][0]["permissions"] == {"s3": ["READ"]}
+    requested = [e for e in events(server, grant["id"]) if e["detail-type"] == "Subscription Grant Requested"]
+    assert requested[0]["detail"]["data"]["permissions"] == {"s3": ["READ"]}
+
+    # Only S3 object collections of the listing take S3 permissions.
+    table = glue_asset(world.producer, world, "glue_for_permissions", "Glue for permissions")
+    glue_listing = world.producer.dz.create_listing_change_set(domainIdentifier=world.domain_id, entityIdentifier=table["id"],
+                                                               entityType="ASSET", action="PUBLISH")["listingId"]
+    for listing, asked in ((glue_listing, table["id"]), (s3_listing(world, "ledgers"), "not-in-the-listing")):
+        with pytest.raises(ClientError) as refused:
+            world.consumer.dz.create_subscription_request(
+                domainIdentifier=world.domain_id, requestReason="x", subscribedPrincipals=principal,
+                subscribedListings=[{"identifier": listing}],
+                assetPermissions=[{"assetId": asked, "permissions": {"s3": ["READ"]}}])
+        assert refused.value.response["Error"]["Code"] == "ValidationException"
+        assert asked in refused.value.response["Error"]["Message"]
 
 
 def test_failure_is_reported_with_its_cause_and_may_be_retried(server, world):

@@ -1,4 +1,5 @@
-"""Asset filters, and the filters each request, subscription and grant scopes an asset to."""
+"""Asset filters, the filters each request, subscription and grant scopes an asset to, and the S3 permissions
+they ask for."""
 
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -35,3 +36,16 @@ class AssetScope(Base):
     owner_id: Mapped[str] = mapped_column(String(36), index=True)
     asset_id: Mapped[str] = mapped_column(String(36), index=True)
     filter_ids: Mapped[list] = mapped_column(JSONDoc)
+
+
+class AssetPermissions(Base):
+    """The S3 permissions (READ, WRITE) a REQUEST, a SUBSCRIPTION or a GRANT asks for on one S3 asset."""
+
+    __tablename__ = "asset_permissions"
+    __table_args__ = (UniqueConstraint("owner_kind", "owner_id", "asset_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner_kind: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[str] = mapped_column(String(36), index=True)
+    asset_id: Mapped[str] = mapped_column(String(36))
+    s3: Mapped[list] = mapped_column(JSONDoc)

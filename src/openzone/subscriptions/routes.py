@@ -6,10 +6,9 @@ from sqlalchemy.orm import Session
 
 from openzone.catalog import service as catalog
 from openzone.catalog.service import short_type_name
-from openzone.errors import ValidationError
 from openzone.projects import service as projects
 from openzone.projects.routes import target_to_wire
-from openzone.subscriptions import manual, scopes, service, states, targets
+from openzone.subscriptions import manual, permissions, scopes, service, states, targets
 from openzone.subscriptions.models import GrantAsset, Subscription, SubscriptionGrant, SubscriptionRequest
 from openzone.wire.pagination import decode_token, page
 from openzone.wire.registry import Call, datazone
@@ -33,7 +32,8 @@ def _listing(session: Session, listing_id: str, revision: int, scope: tuple[str,
         item = {"assetListing": {"entityId": listing.asset_id, "entityRevision": str(snapshot.asset_revision),
                                  "entityType": short_type_name(listing.asset_type),
                                  "forms": json.dumps(snapshot.forms), "glossaryTerms": [],
-                                 "assetScope": scope and scopes.render(session, *scope, listing.asset_id)}}
+                                 "assetScope": scope and scopes.render(session, *scope, listing.asset_id),
+                                 "permissions": scope and permissions.render(session, *scope, listing.asset_id)}}
     return {"id": listing.id, "revision": str(revision), "name": snapshot.name,
             "description": snapshot.description or "", "ownerProjectId": owner.id, "ownerProjectName": owner.name,
             "item": item}
@@ -72,11 +72,10 @@ def get_request(call: Call, p: dict) -> dict:
 
 @datazone("AcceptSubscriptionRequest")
 def accept_request(call: Call, p: dict) -> dict:
-    if p.get("assetPermissions"):
-        raise ValidationError("S3 permissions on approval are not supported yet.")
     return _request(call.session, service.accept_request(call.session, call.principal, p["domainIdentifier"],
                                                          p["identifier"], p.get("decisionComment"),
-                                                         p.get("assetScopes")))
+                                                         p.get("assetScopes"),
+                                                         asset_permissions=p.get("assetPermissions")))
 
 
 @datazone("RejectSubscriptionRequest")
@@ -151,7 +150,9 @@ def _grant(session: Session, grant: SubscriptionGrant, assets: list[GrantAsset] 
             "assets": [{"assetId": a.asset_id, "assetRevision": str(a.asset_revision), "status": a.status,
                         "targetName": a.target_name, "grantedTimestamp": a.granted_at, "failureTimestamp": a.failed_at,
                         "failureCause": _cause(a),
-                        "assetScope": scopes.render(session, scopes.GRANT, grant.id, a.asset_id)} for a in assets]}
+                        "assetScope": scopes.render(session, scopes.GRANT, grant.id, a.asset_id),
+                        "permissions": permissions.render(session, scopes.GRANT, grant.id, a.asset_id)}
+                       for a in assets]}
 
 
 @datazone("GetSubscriptionGrant")

@@ -17,7 +17,7 @@ from openzone.jobs.queue import enqueue
 from openzone.projects import environments
 from openzone.projects import service as projects
 from openzone.projects.models import Environment, SubscriptionTarget
-from openzone.subscriptions import expiry, scopes, states, targets
+from openzone.subscriptions import expiry, permissions, scopes, states, targets
 from openzone.subscriptions.models import GrantAsset, Subscription, SubscriptionGrant, SubscriptionRequest
 from openzone.wire.ids import new_id
 
@@ -29,8 +29,6 @@ def create_request(session: Session, actor: User, domain_id: str, p: dict) -> Su
         raise ValidationError("Exactly one subscribed principal of type project is supported.")
     if len(listings) != 1:
         raise ValidationError("Exactly one subscribed listing is required.")
-    if p.get("assetPermissions"):
-        raise ValidationError("S3 permissions in requests are not supported yet.")
     project = projects.require_actor(session, actor, domain_id, principals[0]["project"]["identifier"])
     listing = catalog.active_listing(session, domain_id, listings[0]["identifier"])
     enforcement.check_subscription_request(session, domain_id, listing.owning_project_id, listing.asset_type,
@@ -47,6 +45,7 @@ def create_request(session: Session, actor: User, domain_id: str, p: dict) -> Su
         raise ConflictError(f"Project {project.id} is already subscribed to listing {listing.id} "
                             f"(subscription {existing.id}).")
     asset_scopes = scopes.validate(session, listing, listing.revision, p.get("assetScopes"))
+    asked = permissions.validate(session, listing, listing.revision, p.get("assetPermissions"))
     request = SubscriptionRequest(
         id=new_id(), domain_id=domain_id, request_reason=p["requestReason"], project_id=project.id,
         listing_id=listing.id, listing_revision=listing.revision, approver_project_id=listing.owning_project_id,
@@ -54,6 +53,7 @@ def create_request(session: Session, actor: User, domain_id: str, p: dict) -> Su
     session.add(request)
     session.flush()
     scopes.record(session, scopes.REQUEST, request.id, asset_scopes)
+    permissions.record(session, scopes.REQUEST, request.id, asked)
     auto = not approval_required(session, listing)
     request_event(session, request, actor, "Subscription Request Created", auto)
     return accept_request(session, actor, domain_id, request.id, None, auto=True) if auto else request
@@ -133,16 +133,21 @@ def reject_request(session: Session, actor: User, domain_id: str, request_id: st
 
 
 def accept_request(session: Session, actor: User, domain_id: str, request_id: str,
-                   comment: str | None, asset_scopes: list[dict] | None = None, auto: bool = False) -> SubscriptionRequest:
+                   comment: str | None, asset_scopes: list[dict] | None = None, auto: bool = False,
+                   asset_permissions: list[dict] | None = None) -> SubscriptionRequest:
     """Approve a pending request: a subscription, and one grant per matching target of the subscriber.
 
-    assetScopes given on approval replace the requested ones (the approver decides what is shared);
+    assetScopes and assetPermissions given on approval replace the requested ones (the approver decides
+    what is shared);
     auto: the listing needs no approval; the requester's own call accepts it, with no reviewer."""
     request = get_request(session, actor, domain_id, request_id) if auto else _decide(session, actor, domain_id,
                                                                                        request_id)
     if asset_scopes is not None:
         scopes.record(session, scopes.REQUEST, request.id, scopes.validate(
             session, session.get(Listing, request.listing_id), request.listing_revision, asset_scopes))
+    if asset_permissions is not None:
+        permissions.record(session, scopes.REQUEST, request.id, permissions.validate(
+            session, session.get(Listing, request.listing_id), request.listing_revision, asset_permissions))
     expires_at = _expiry_still_ahead(request)
     request.status, request.reviewer_id, request.updated_by = (
         states.REQUEST_ACCEPTED, None if auto else actor.id, actor.id)
@@ -153,7 +158,7 @@ def accept_request(session: Session, actor: User, domain_id: str, request_id: st
         request_id=request.id, created_by=actor.id)
     session.add(subscription)
     session.flush()
-    scopes.record(session, scopes.SUBSCRIPTION, subscription.id, scopes.scopes_of(session, scopes.REQUEST, request.id))
+    _carry(session, (scopes.REQUEST, request.id), (scopes.SUBSCRIPTION, subscription.id))
     expiry.schedule(session, subscription, expires_at)
     request_event(session, request, actor, "Subscription Request Accepted", auto)
     _subscription_event(session, subscription, actor.id, "Subscription Created")
@@ -165,6 +170,12 @@ def accept_request(session: Session, actor: User, domain_id: str, request_id: st
         if target.creation_mode == targets.AUTOMATIC and targets.accepts(target, asset_types):
             create_grant(session, actor, subscription, target.id, target.environment_id, listing)
     return request
+
+
+def _carry(session: Session, source: tuple[str, str], to: tuple[str, str]) -> None:
+    """The asset scopes and S3 permissions of a request or subscription, recorded again for what it became."""
+    scopes.record(session, *to, scopes.scopes_of(session, *source))
+    permissions.record(session, *to, permissions.of(session, *source))
 
 
 def _expiry_still_ahead(request: SubscriptionRequest) -> datetime | None:
@@ -182,7 +193,7 @@ def create_grant(session: Session, actor: User, subscription: Subscription, targ
                               listing_revision=subscription.listing_revision, created_by=actor.id)
     session.add(grant)
     session.flush()  # no ORM relationships: flush the parent before rows that point at it
-    scopes.record(session, scopes.GRANT, grant.id, scopes.scopes_of(session, scopes.SUBSCRIPTION, subscription.id))
+    _carry(session, (scopes.SUBSCRIPTION, subscription.id), (scopes.GRANT, grant.id))
     granted = catalog.listing_assets(session, listing, subscription.listing_revision)
     target = session.get(SubscriptionTarget, target_id)
     rows = [GrantAsset(grant_id=grant.id, asset_id=asset_id, asset_revision=asset_revision,
@@ -222,6 +233,7 @@ def grant_event(session: Session, grant: SubscriptionGrant, asset_id: str, user_
              "publishingProjectId": listing.owning_project_id,
              # the filters the asset is scoped to (None: the whole asset), for a fulfiller outside openzone
              "assetScope": scopes.render(session, scopes.GRANT, grant.id, asset_id),
+             "permissions": permissions.render(session, scopes.GRANT, grant.id, asset_id),
              "isManagedAsset": bool(row.managed) if row is not None else True,
              "status": row.status if row is not None else None,
              "subscriptionId": grant.subscription_id, **(extra or {})})
