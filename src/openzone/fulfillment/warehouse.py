@@ -133,11 +133,8 @@ def _grant_select(conn: psycopg.Connection, row: WarehouseGrant) -> None:
 
 def revoke_table(session: Session, settings: Settings, grant_id: str, asset_id: str) -> None:
     """Take back exactly what this grant added (what other grants still need stays); idempotent."""
-    row = session.scalar(select(WarehouseGrant).where(WarehouseGrant.grant_id == grant_id,
-                                                      WarehouseGrant.asset_id == asset_id))
+    row = forget(session, grant_id, asset_id)
     if row is not None:
-        session.delete(row)
-        session.flush()
         take_back(session, settings, row)
 
 
