@@ -183,6 +183,17 @@ def test_workgroup_must_be_an_environment(world):
     assert code == "InvalidRequestException"
 
 
+def test_only_members_of_the_environments_project_start_queries(server, world):
+    # A domain user outside the project is refused; a user outside the domain learns nothing more.
+    code, message = athena_error(world.consumer.athena.start_query_execution, QueryString="SELECT 1",
+                                 WorkGroup=world.sales_env["id"])
+    assert code == "AccessDeniedException" and "not a member" in message
+    stranger = server.user()
+    code, message = athena_error(stranger.athena.start_query_execution, QueryString="SELECT 1",
+                                 WorkGroup=world.sales_env["id"])
+    assert code == "InvalidRequestException" and "not found" in message
+
+
 def test_client_request_token_returns_the_same_query(world):
     env = world.analytics_env["id"]
     first = world.consumer.athena.start_query_execution(QueryString="SELECT 7", WorkGroup=env,

@@ -7,19 +7,19 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import and_, event, func, select, update
 from sqlalchemy.orm import Session
 
 from openzone.config import Settings
-from openzone.db.session import after_commit, session_scope
+from openzone.db.session import after_commit, get_engine, session_scope
 from openzone.db.types import utcnow
-from openzone.errors import ConflictError, NotFoundError, ValidationError
+from openzone.domains.models import UserProfile
+from openzone.errors import AccessDeniedError, ConflictError, NotFoundError, ValidationError
 from openzone.fulfillment import lake as lake_grants
 from openzone.identity.models import User
 from openzone.lake.access import get_warehouse
 from openzone.lake.extensions import prepare_extension_dir, verify_signatures
-from openzone.projects import service as projects
-from openzone.projects.models import Environment
+from openzone.projects.models import Environment, Project, ProjectMember
 from openzone.query import results
 from openzone.query import warehouse as warehouse_queries
 from openzone.query.engine import QueryCancelled, QueryError, QueryTimeout, run_query
@@ -112,10 +112,25 @@ def _submit_on_commit(session: Session, settings: Settings, execution_id: str, p
 def _environment_for(session: Session, actor: User, workgroup: str | None) -> Environment:
     if not workgroup or workgroup == "primary":
         raise ValidationError("WorkGroup must be the id of one of your data lake or data warehouse environments.")
-    environment = session.get(Environment, workgroup)
-    if environment is None:
+    # Every query starts here: the environment, its project and domain, and the caller's place in them,
+    # in one statement; refusals in projects.get_project's order and words.
+    row = session.execute(
+        select(Environment, Project.domain_id.label("project_domain"), UserProfile.user_id.label("profile"),
+               ProjectMember.designation)
+        .outerjoin(Project, Project.id == Environment.project_id)
+        .outerjoin(UserProfile, and_(UserProfile.domain_id == Environment.domain_id, UserProfile.user_id == actor.id))
+        .outerjoin(ProjectMember, and_(ProjectMember.project_id == Environment.project_id,
+                                       ProjectMember.user_id == actor.id))
+        .where(Environment.id == workgroup)).first()
+    if row is None:
         raise NotFoundError(f"WorkGroup {workgroup} is not found.")
-    projects.get_project(session, actor, environment.domain_id, environment.project_id)
+    environment = row.Environment
+    if not (actor.is_admin or row.profile is not None):
+        raise NotFoundError(f"Domain {environment.domain_id} not found.")
+    if row.project_domain != environment.domain_id:
+        raise NotFoundError(f"Project {environment.project_id} not found in domain {environment.domain_id}.")
+    if not actor.is_admin and row.designation is None:
+        raise AccessDeniedError(f"You are not a member of project {environment.project_id}.")
     if environment.status != "ACTIVE":
         raise ConflictError(f"Environment {workgroup} is {environment.status}, not ACTIVE.")
     return environment
@@ -218,13 +233,14 @@ def _run(settings: Settings, execution_id: str, prepared: tuple | None = None, i
 
 
 def _record(settings: Settings, execution_id: str, outcome: dict) -> None:
-    with session_scope(settings.metadata_url) as session:
-        execution = session.get(QueryExecution, execution_id)
-        for key, value in outcome.items():
-            setattr(execution, key, value)
-        execution.completed_at = utcnow()
-        started = execution.started_at or execution.created_at
-        execution.engine_ms = int((execution.completed_at - started).total_seconds() * 1000)
+    # Core statements, not the ORM: this runs once per query, between the engine and the client.
+    table = QueryExecution.__table__
+    with get_engine(settings.metadata_url).begin() as connection:
+        started = connection.execute(select(func.coalesce(table.c.started_at, table.c.created_at))
+                                     .where(table.c.id == execution_id)).scalar_one()
+        completed = utcnow()
+        connection.execute(update(table).where(table.c.id == execution_id).values(
+            **outcome, completed_at=completed, engine_ms=int((completed - started).total_seconds() * 1000)))
 
 
 def _prepare(settings: Settings, execution_id: str) -> tuple[SandboxSpec, str, str] | None:
@@ -285,13 +301,16 @@ def wait_and_get(session: Session, actor: User, execution_id: str, wait_seconds:
 
 def get(session: Session, actor: User, execution_id: str) -> QueryExecution:
     """A query execution of an environment the caller is a member of."""
-    execution = session.get(QueryExecution, execution_id)
-    if execution is None:
+    # One statement: the execution and the caller's membership of its environment's project.
+    row = session.execute(
+        select(QueryExecution, ProjectMember.designation)
+        .join(Environment, Environment.id == QueryExecution.environment_id)
+        .outerjoin(ProjectMember, and_(ProjectMember.project_id == Environment.project_id,
+                                       ProjectMember.user_id == actor.id))
+        .where(QueryExecution.id == execution_id)).first()
+    if row is None or not (actor.is_admin or row.designation is not None):
         raise NotFoundError(f"QueryExecution {execution_id} was not found")
-    environment = session.get(Environment, execution.environment_id)
-    if not (actor.is_admin or projects.designation_of(session, environment.project_id, actor)):
-        raise NotFoundError(f"QueryExecution {execution_id} was not found")
-    return execution
+    return row.QueryExecution
 
 
 def stop(session: Session, actor: User, execution_id: str) -> None:

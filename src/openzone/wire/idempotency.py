@@ -4,7 +4,7 @@ import hashlib
 import json
 from datetime import datetime
 
-from sqlalchemy import String, UniqueConstraint, select
+from sqlalchemy import String, UniqueConstraint, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from openzone.db.base import Base
@@ -32,10 +32,11 @@ def request_hash(params: dict, token_member: str) -> str:
 
 def replay(session: Session, principal_id: str, operation: str, token: str, digest: str) -> dict | None:
     """The stored response for this token, None if new; ConflictError if the input differs."""
-    record = session.scalar(select(IdempotencyRecord).where(
-        IdempotencyRecord.principal_id == principal_id,
-        IdempotencyRecord.operation == operation,
-        IdempotencyRecord.token == token))
+    # Core statements on the session's connection (same transaction): every StartQueryExecution
+    # carries a token, so this is on the query path.
+    table = IdempotencyRecord.__table__
+    record = session.execute(select(table.c.request_hash, table.c.response).where(
+        table.c.principal_id == principal_id, table.c.operation == operation, table.c.token == token)).first()
     if record is None:
         return None
     if record.request_hash != digest:
@@ -45,6 +46,7 @@ def replay(session: Session, principal_id: str, operation: str, token: str, dige
 
 
 def remember(session: Session, principal_id: str, operation: str, token: str, digest: str, response: dict) -> None:
-    session.add(IdempotencyRecord(principal_id=principal_id, operation=operation, token=token,
-                                  request_hash=digest, response=response))
-    session.flush()
+    """Store the response given for this token."""
+    session.execute(insert(IdempotencyRecord.__table__).values(
+        principal_id=principal_id, operation=operation, token=token, request_hash=digest, response=response,
+        created_at=utcnow()))
