@@ -186,10 +186,15 @@ class Warehouse:
 
     def list_tables(self, db: str) -> dict[str, TableRef]:
         """Return the tables of a database at their current snapshots, in one catalog query."""
-        validate_name(db, "database name")
-        stmt = select(IcebergTables.table_name, IcebergTables.metadata_location).where(
+        return self.list_tables_of([db])[db]
+
+    def list_tables_of(self, dbs: list[str]) -> dict[str, dict[str, TableRef]]:
+        """The tables of each of these databases at their current snapshots, in one catalog query."""
+        for db in dbs:
+            validate_name(db, "database name")
+        stmt = select(IcebergTables.table_namespace, IcebergTables.table_name, IcebergTables.metadata_location).where(
             IcebergTables.catalog_name == CATALOG_NAME,
-            IcebergTables.table_namespace == db,
+            IcebergTables.table_namespace.in_(sorted(set(dbs))),
             IcebergTables.metadata_location.is_not(None),
         )
         # Rows written as views by other engines (schema v1) are not tables.
@@ -198,10 +203,10 @@ class Warehouse:
             stmt = stmt.where(type_filter)
         with Session(self.catalog.engine) as session:
             rows = session.execute(stmt).all()
-        return {
-            name: TableRef(db, name, meta, _location_of(meta))
-            for name, meta in sorted(rows)
-        }
+        out: dict[str, dict[str, TableRef]] = {db: {} for db in dbs}
+        for db, name, meta in sorted(rows):
+            out[db][name] = TableRef(db, name, meta, _location_of(meta))
+        return out
 
     def table(self, db: str, name: str) -> TableRef:
         """Return one table at its current snapshot; LookupError if it does not exist."""

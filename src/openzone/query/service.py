@@ -183,8 +183,8 @@ def _spec(session: Session, settings: Settings, environment: Environment, databa
     warehouse = get_warehouse(settings)
     views = lake_grants.views_of(session, environment.consumer_db)
     scoped = lake_grants.scopes_of(session, environment.consumer_db)
-    # One catalog query per source database, not one table load per grant.
-    sources = {db: warehouse.list_tables(db) for db in {db for db, _ in views.values()}}
+    # One catalog query for the producer and every source database, not one table load per grant.
+    sources = warehouse.list_tables_of([environment.producer_db, *{db for db, _ in views.values()}])
     granted, filters = {}, {}
     for name, (source_db, source_table) in views.items():
         scope = scoped.get(name)
@@ -196,7 +196,7 @@ def _spec(session: Session, settings: Settings, environment: Environment, databa
             granted[name] = sources[source_db][source_table]
             where = row_filters.to_sql(scope.row_filter, "duckdb") if scope.row_filter else None
             filters[(environment.consumer_db, name)] = ViewFilter(scope.columns, where)
-    return SandboxSpec(databases={environment.producer_db: warehouse.list_tables(environment.producer_db),
+    return SandboxSpec(databases={environment.producer_db: sources[environment.producer_db],
                                   environment.consumer_db: granted},
                        default_database=database, memory_limit=settings.query_memory_limit,
                        threads=settings.query_threads, filters=filters)
