@@ -207,13 +207,15 @@ def bulk_listings(url: str, world: dict, n: int, gen: Generator) -> None:
             quality = forms["Quality"]
             entry = Entry(kind="LISTING", entity_id=listing_id, domain_id=world["domain"], status="ACTIVE", name=name,
                           document=forms_document(name, description, forms, terms, {}, listing_id),
-                          owning_project_id=project, type_name=world["asset_type"], created_at=now, updated_at=now)
+                          owning_project_id=project, type_name=world["asset_type"], created_at=now, updated_at=now,
+                          attributes=[("amazonmetadata.sourceCategory", "asset", None),
+                                      *(("__DataZoneGlossaryTerms", t, None) for t in terms),
+                                      ("Quality.steward", quality["steward"], None), ("Quality.region", quality["region"], None),
+                                      ("Quality.rowCount", str(quality["rowCount"]), quality["rowCount"])])
             doc_id = next_doc + i
             docs.append({"id": doc_id, **index.document_row(entry)})
-            attributes += [{"doc_id": doc_id, "attribute": a, "string_value": s, "int_value": v} for a, s, v in (
-                ("amazonmetadata.sourceCategory", "asset", None), ("Quality.steward", quality["steward"], None),
-                ("Quality.region", quality["region"], None), ("Quality.rowCount", str(quality["rowCount"]), quality["rowCount"]),
-                *(("__DataZoneGlossaryTerms", t, None) for t in terms))]
+            attributes += [{"doc_id": doc_id, "attribute": a, "string_value": s, "int_value": v}
+                           for a, s, v in entry.attributes]
         with engine.begin() as connection:
             connection.execute(insert(Asset.__table__), assets)
             connection.execute(insert(Listing.__table__), listings)

@@ -61,3 +61,47 @@ def test_0006_keeps_existing_listings_and_what_points_at_them(unmigrated_databas
         with get_engine(unmigrated_database_url).begin() as connection:
             connection.execute(sa.text("UPDATE subscription_requests SET listing_id = 'nope'"))
     get_engine(unmigrated_database_url).dispose()
+
+
+def test_0022_gives_existing_documents_their_filter_terms(unmigrated_database_url):
+    """Documents indexed before 0022 get their filter tokens: a text query with a filter finds them."""
+    from openzone.catalog.models import AssetRevision
+    from openzone.db.session import session_scope
+    from openzone.domains.models import UserProfile
+    from openzone.projects.models import ProjectMember
+    from openzone.search import index
+    from openzone.search import service as search
+
+    url = unmigrated_database_url
+    upgrade(url)
+    with session_scope(url) as session:  # indexed by the listener, as the current code does
+        user = User(id="u1", name="old", is_admin=False)
+        session.add(user)
+        session.flush()
+        session.add(Domain(id="dzd_old", name="d", root_domain_unit_id="r", created_by="u1", settings={}))
+        session.flush()
+        session.add(Project(id="p1", domain_id="dzd_old", name="P", created_by="u1"))
+        session.flush()
+        session.add_all([UserProfile(domain_id="dzd_old", user_id="u1"),
+                         ProjectMember(project_id="p1", user_id="u1", designation="PROJECT_OWNER")])
+        for asset_id, terms in (("a1", ["t-gold"]), ("a2", ["t-silver", "t-gold"]), ("a3", None)):
+            session.add(Asset(id=asset_id, domain_id="dzd_old", owning_project_id="p1", type_identifier="t",
+                              type_revision="1", revision=1, created_by="u1"))
+            session.flush()
+            session.add(AssetRevision(asset_id=asset_id, revision=1, name=f"Ledger {asset_id}", forms=[],
+                                      glossary_terms=terms, created_by="u1"))
+    command.downgrade(alembic_config(url), "0021")
+    with get_engine(url).connect() as connection:
+        assert "filter_terms" not in {c["name"] for c in sa.inspect(connection).get_columns("search_documents")}
+    upgrade(url)
+    with get_engine(url).begin() as connection:
+        assert index.verify(connection) == []
+    silver = {"filter": {"attribute": "__DataZoneGlossaryTerms", "value": "t-silver"}}
+    gold_or_silver = {"or": [{"filter": {"attribute": "__DataZoneGlossaryTerms", "value": v}} for v in ("t-gold", "t-silver")]}
+    with session_scope(url) as session:
+        user = session.get(User, "u1")
+        for filters, expected in ((silver, {"a2"}), (gold_or_silver, {"a1", "a2"}), (None, {"a1", "a2", "a3"})):
+            result = search.search_inventory(session, user, "dzd_old", "ASSET", None,
+                                             search.Request(text="ledger", filters=filters))
+            assert {hit.entity_id for hit in result.hits} == expected
+    get_engine(url).dispose()

@@ -32,14 +32,14 @@ def world(isolated_database_url):
     return {"url": url, "domain": f"dzd_{suffix}", "mine": f"a{suffix}", "theirs": f"b{suffix}", "member": member}
 
 
-def add_asset(session, world, project: str, name: str) -> str:
+def add_asset(session, world, project: str, name: str, terms: list[str] | None = None) -> str:
     asset = Asset(id=uuid.uuid4().hex[:14], domain_id=world["domain"], owning_project_id=project,
                   type_identifier="amazon.datazone.GlueTableAssetType", type_revision="1", revision=1,
                   created_by=world["member"].id)
     session.add(asset)
     session.flush()
     content = json.dumps({"databaseName": "db", "tableName": name.lower().replace(" ", "_"), "columns": []})
-    session.add(AssetRevision(asset_id=asset.id, revision=1, name=name, forms=[{
+    session.add(AssetRevision(asset_id=asset.id, revision=1, name=name, glossary_terms=terms, forms=[{
         "formName": "GlueTableForm", "typeName": "amazon.datazone.GlueTableFormType", "typeRevision": "1",
         "content": content}], created_by=world["member"].id))
     session.flush()
@@ -78,3 +78,21 @@ def test_the_pool_is_the_most_recent_matches(world, monkeypatch):
                                          search.Request(text="wombat", offset=offset, limit=2))
                  for offset in (0, 2)]
         assert {hit.entity_id for page in pages for hit in page.hits[:2]} <= set(made[3:])
+
+
+def test_filters_narrow_the_pool_itself(world, monkeypatch):
+    """The pool is the first POOL matches of the text *and* the filters on attribute rows: older documents
+    holding the value are found even when newer ones without it match the text."""
+    term = f"term-{uuid.uuid4().hex[:8]}"
+    with session_scope(world["url"]) as session:
+        tagged = [add_asset(session, world, world["mine"], f"Bilby Ledger {i}", [term]) for i in range(3)]
+        for i in range(12):
+            add_asset(session, world, world["mine"], f"Bilby Journal {i}")
+        tagged += [add_asset(session, world, world["mine"], f"Bilby Ledger new {i}", [term]) for i in range(2)]
+    monkeypatch.setattr(search, "POOL", 5)
+    request = search.Request(text="bilby", limit=1,
+                             filters={"filter": {"attribute": "__DataZoneGlossaryTerms", "value": term}})
+    with session_scope(world["url"]) as session:
+        result = search.search_inventory(session, world["member"], world["domain"], "ASSET", None, request)
+        # (Filtering the 5 newest text matches would leave the 2 newest tagged ones.)
+        assert result.total == 5 and result.hits[0].entity_id in tagged

@@ -88,6 +88,40 @@ def test_filters_combine_with_search_text(catalog):
     assert keys(catalog, response) == ["archive"] and response["totalMatchCount"] == 1
 
 
+STEWARD_ALICE = {"filter": {"attribute": "Quality.steward", "value": "alice"}}
+
+
+@pytest.mark.parametrize("text, filters, expected", [
+    # EQ on attribute rows: said as full-text tokens, the engine matches them with the text
+    ("orders", STEWARD_ALICE, {"orders"}),
+    ("orders", {"or": [{"filter": {"attribute": "Quality.steward", "value": "bob"}},
+                       {"and": [{"filter": {"attribute": "Quality.region", "value": "eu"}}, STEWARD_ALICE]}]},
+     {"archive", "orders"}),
+    ("sales", {"filter": {"attribute": "__DataZoneGlossaryTerms", "value": "churn"}}, set()),  # an id, not a name
+    ("orders", {"filter": {"attribute": "Quality.steward", "value": "Alice"}}, set()),  # EQ is exact
+    # tokens and SQL together: an AND splits, a mixed OR stays SQL
+    ("orders", {"and": [STEWARD_ALICE, {"filter": {"attribute": "Quality.rowCount", "intValue": 100, "operator": "GE"}}]},
+     {"orders"}),
+    ("orders", {"or": [{"filter": {"attribute": "Quality.steward", "value": "bob"}},
+                       {"filter": {"attribute": "Quality.rowCount", "intValue": 200, "operator": "LT"}}]},
+     {"archive", "orders"}),
+    ("orders", {"and": [STEWARD_ALICE, {"filter": {"attribute": "name", "value": "orders", "operator": "TEXT_SEARCH"}}]},
+     {"orders"}),
+])
+def test_filters_with_search_text_match_like_filters_alone(catalog, text, filters, expected):
+    response = search(catalog, searchText=text, filters=filters)
+    assert set(keys(catalog, response)) == expected and response["totalMatchCount"] == len(expected)
+
+
+def test_glossary_term_filters_with_search_text(catalog):
+    terms = "__DataZoneGlossaryTerms"
+    assert found(catalog, {"filter": {"attribute": terms, "value": catalog.term_churn}}, searchText="sales") == {"sales"}
+    assert found(catalog, {"filter": {"attribute": terms, "value": catalog.term_churn}}, searchText="orders") == set()
+    assert found(catalog, {"or": [{"filter": {"attribute": terms, "value": catalog.term_churn}},
+                                  {"filter": {"attribute": terms, "value": catalog.term_revenue}}]},
+                 searchText="orders") == {"orders"}
+
+
 def test_bad_filters_are_refused_naming_the_attribute(catalog):
     dz = catalog.consumer.dz
     code, message = error_of(dz.search_listings, domainIdentifier=catalog.domain_id,
@@ -139,6 +173,14 @@ def test_aggregations_count_the_matches(catalog):
     steward, region = narrowed["aggregates"]
     assert [(i["value"], i["count"]) for i in steward["items"]] == [("bob", 1)]
     assert [(i["value"], i["count"]) for i in region["items"]] == [("us", 1)]
+    # Column facets under text count exactly the documents returned (a quoted phrase drops some matches).
+    for text, expected in (("orders", 2), ('"customer orders"', 1)):
+        response = search(catalog, searchText=text, aggregations=[{"attribute": "owningProjectId"},
+                                                                  {"attribute": "amazonmetadata.typeName"}])
+        project, typed = response["aggregates"]
+        assert response["totalMatchCount"] == expected
+        assert [(i["value"], i["count"], i["displayValue"]) for i in project["items"]] == [(catalog.sales_id, expected, "Sales")]
+        assert [(i["value"], i["count"]) for i in typed["items"]] == [(catalog.asset_type, expected)]
 
 
 def test_match_rationale_names_the_field_and_offsets(catalog):

@@ -193,8 +193,8 @@ def test_verify_finds_a_tampered_index_and_reindex_repairs_it(url, world):
     with engine.begin() as connection:
         row = connection.execute(select(SearchDocument.__table__).where(SearchDocument.kind == "LISTING", SearchDocument.entity_id == listing_id)).mappings().one()
         if engine.dialect.name == "sqlite":
-            values = ", ".join(f":{f}" for f in index.TERM_FIELDS)
-            connection.execute(text(f"INSERT INTO search_documents_fts(search_documents_fts, rowid, {', '.join(index.TERM_FIELDS)}) "
+            values = ", ".join(f":{f}" for f in index.FTS_COLUMNS)
+            connection.execute(text(f"INSERT INTO search_documents_fts(search_documents_fts, rowid, {', '.join(index.FTS_COLUMNS)}) "
                                     f"VALUES ('delete', :id, {values})"), dict(row))
         else:
             connection.execute(text("ALTER TABLE search_documents DISABLE TRIGGER search_documents_vector"))
@@ -323,3 +323,26 @@ def test_assets_glossaries_and_terms_are_documents_with_attributes(url, world):
         session.delete(session.get(Asset, asset.id))
     assert kind_document(url, "ASSET", asset.id) is None and kind_document(url, "GLOSSARY_TERM", term.id) is None
     assert attributes_of(url, "ASSET", asset.id) == set() and verify(url) == []
+
+
+def test_listings_rank_the_same_from_their_prepared_documents_or_their_entities(url, world):
+    """The re-ranker reads rank_doc; a document without one (indexed before 0022) is prepared from its
+    entity, in the same order; a rank_doc that disagrees with the entity is reported by verify."""
+    with session_scope(url) as session:
+        ids = [change(session, world, make_asset(session, world, name, table, columns).id).id for name, table, columns in (
+            ("Dingo Sightings", "dingo_sightings", ["dingo_id", "seen_at"]),
+            ("Dingo", "dingo", ["dingo_id"]),
+            ("Park Visits", "park_visits", ["dingo_seen", "visitor_cnt"]))]
+    prepared_order = found(url, world, "dingo")
+    assert prepared_order[0] == ids[1] and set(prepared_order) == set(ids)
+    with session_scope(url) as session:
+        session.execute(update(SearchDocument).where(SearchDocument.entity_id.in_(ids)).values(rank_doc=None))
+    assert found(url, world, "dingo") == prepared_order
+    assert verify(url) == []  # not prepared yet is not a difference
+    with session_scope(url) as session:
+        session.execute(update(SearchDocument).where(SearchDocument.entity_id == ids[2]).values(
+            rank_doc=index.relevance.dumps(index.relevance.prepare(index.relevance.Document(name="Other")))))
+    assert any(ids[2] in p and "rank_doc" in p for p in verify(url))
+    with session_scope(url) as session:
+        assert index.reindex(session.connection()) >= 3
+    assert verify(url) == [] and found(url, world, "dingo") == prepared_order

@@ -118,3 +118,19 @@ def test_any_query_scores_without_error(text):
     for doc in [*_documents()[:5], Document(), Document(name="of the", columns=["", "__"])]:
         assert score(text, doc) >= 0
     rank(text, _documents())
+
+
+def test_a_stored_prepared_document_scores_as_the_document_itself():
+    """The index stores `dumps(prepare(doc))`; what `loads` gives back scores exactly as the document."""
+    from openzone.search.relevance import ANALYSIS_VERSION, dumps, loads, prepare
+
+    docs = _documents()
+    stored = [dumps(prepare(doc)) for doc in docs]
+    assert stored == [dumps(prepare(doc)) for doc in docs]  # deterministic: verify compares the text
+    restored = [loads(text, key=doc.key) for text, doc in zip(stored, docs)]
+    for text, *_ in QUERIES:
+        query = parse_query(text)
+        assert [score(query, p) for p in restored] == [score(query, d) for d in docs]
+        assert [p.key for p in rank(query, restored)] == ranked_keys(text)
+    # Another analysis version, or nothing stored: not trusted (the caller prepares the document again).
+    assert loads(stored[0].replace(f'"v":{ANALYSIS_VERSION}', '"v":0')) is None and loads(None) is None

@@ -9,6 +9,8 @@ rows of the matched documents through their (doc_id, attribute, value) index.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from sqlalchemy import ARRAY, ColumnElement, Integer, any_, bindparam, func, select
 from sqlalchemy.orm import Session
 
@@ -70,15 +72,21 @@ def _display(session: Session, domain_id: str, attribute: str, values: list[str]
     return {}
 
 
+def _counted(values: list[str | None]) -> list[tuple[str, int]]:
+    """Values counted in memory, in the SQL's order (most frequent first, ties by value)."""
+    return sorted(Counter(v for v in values if v is not None).items(), key=lambda item: (-item[1], item[0]))[:MAX_VALUES]
+
+
 def count(session: Session, domain_id: str, aggregations: list[dict] | None,
-          where: ColumnElement[bool] | list[int]) -> list[dict]:
+          where: ColumnElement[bool] | list[int], known: dict[str, list[str | None]] | None = None) -> list[dict]:
     """AggregationOutput items, one per requested aggregation, in the order asked.
 
-    `where` says which documents count: a condition on search_documents, or their ids."""
+    `where` says which documents count: a condition on search_documents, or their ids; `known` may give
+    the values of COLUMNS attributes of exactly those documents (already read by the caller)."""
     out = []
     for aggregation in aggregations or ():
         attribute = aggregation["attribute"]
-        counts = _counts(session, attribute, where)
+        counts = _counted(known[attribute]) if known and attribute in known else _counts(session, attribute, where)
         names = _display(session, domain_id, attribute, [v for v, _ in counts])
         out.append({"attribute": attribute, "displayValue": aggregation.get("displayValue") or attribute,
                     "items": [{"value": v, "count": n, "displayValue": names.get(v, v)} for v, n in counts]})

@@ -11,6 +11,8 @@ of `value` in that one attribute) and a `value` or `intValue`. Attributes:
   `@amazon.datazone#searchable` or `#sortable` (intValue compares sortable numbers).
 
 Anything else is refused with a ValidationException naming it. Every value reaches SQL as a bound parameter.
+Under a text query, EQ filters on attribute rows are also said as full-text tokens (`Compiler.split`),
+so the engine matches text and those filters together.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from openzone.errors import ValidationError
 from openzone.search.kinds import GLOSSARY_TERMS, SOURCE_CATEGORY
-from openzone.search.models import SearchAttribute, SearchDocument
-from openzone.search.text import identifier_tokens, stem
+from openzone.search.models import MAX_VALUE, SearchAttribute, SearchDocument
+from openzone.search.text import FilterTerms, filter_token, identifier_tokens, stem
 
 D = SearchDocument.__table__
 A = SearchAttribute.__table__
@@ -67,6 +69,37 @@ class Compiler:
         if "or" in clause:
             return or_(*(self.clause(c, depth + 1) for c in clause["or"]))
         raise ValidationError("filters: a clause needs one of filter, and, or.")
+
+    def split(self, clause: dict, depth: int = 0) -> tuple[ColumnElement[bool] | None, FilterTerms | None]:
+        """(SQL condition, filter token tree) whose conjunction is the clause: the EQ filters on string
+        attribute rows (and ors made only of them) become tokens the full-text query carries; the rest
+        stays SQL. Either part is None when empty."""
+        if depth > 20:
+            raise ValidationError("filters: clauses are nested too deeply (at most 20 levels).")
+        if "filter" in clause:
+            token = self.token(clause["filter"])
+            return (None, token) if token is not None else (self.leaf(clause["filter"]), None)
+        if "and" in clause:
+            parts = [self.split(c, depth + 1) for c in clause["and"]]
+            conditions = [c for c, _ in parts if c is not None]
+            terms = [t for _, t in parts if t is not None]
+            return (and_(*conditions) if conditions else None), (("AND", terms) if terms else None)
+        if "or" in clause and clause["or"]:
+            parts = [self.split(c, depth + 1) for c in clause["or"]]
+            if all(c is None and t is not None for c, t in parts):
+                return None, ("OR", [t for _, t in parts])
+        return self.clause(clause, depth), None
+
+    def token(self, f: dict) -> str | None:
+        """The filter token of an EQ filter on a string attribute row (None for any other filter)."""
+        attribute, value = f["attribute"], f.get("value")
+        if (f.get("operator") or "EQ") != "EQ" or f.get("intValue") is not None or not isinstance(value, str):
+            return None
+        if len(value) > MAX_VALUE:  # the index cuts values there: SQL says that it matches nothing
+            return None
+        if attribute not in ROW_ATTRIBUTES and not self._form(attribute):
+            return None
+        return filter_token(attribute, value)
 
     def leaf(self, f: dict) -> ColumnElement[bool]:
         attribute, operator = f["attribute"], f.get("operator") or "EQ"
@@ -147,3 +180,20 @@ def compile_filters(session: Session, filters: dict | None, correlated: bool) ->
     if not filters:
         return None
     return Compiler(session, correlated).clause(filters)
+
+
+@dataclass
+class TextFilters:
+    """A FilterClause for a text query: all of it as SQL, and split into SQL and full-text tokens."""
+
+    condition: ColumnElement[bool] | None  # the whole clause
+    rest: ColumnElement[bool] | None  # what the tokens do not say
+    terms: FilterTerms | None
+
+
+def compile_text_filters(session: Session, filters: dict | None) -> TextFilters:
+    """The FilterClause of a text query, both whole and split (`Compiler.split`)."""
+    if not filters:
+        return TextFilters(None, None, None)
+    compiler = Compiler(session, correlated=True)
+    return TextFilters(compiler.clause(filters), *compiler.split(filters))

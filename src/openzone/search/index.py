@@ -8,9 +8,9 @@ the entity as the flush wrote it. Catalog code knows nothing of the index. A glo
 deleted in a flush rewrites the documents that carry it. Changes made around the ORM (bulk UPDATE
 statements) are not seen: `verify` reports them.
 
-Below the documents, the engines' full-text structures follow by triggers (migrations 0004/0009): on
+Below the documents, the engines' full-text structures follow by triggers (migrations 0004, 0009, 0022): on
 SQLite the FTS5 table `search_documents_fts` (external content over `search_documents`), on PostgreSQL
-the weighted `tsvector` column `search_vector` (GIN indexed). `reindex` rebuilds everything from the
+the weighted `tsvector` column `search_vector` (GIN indexed). Both also index `filter_terms` (migration 0022). `reindex` rebuilds everything from the
 entities; `verify` recomputes everything and reports each difference.
 """
 
@@ -20,15 +20,16 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, delete, event, func, inspect, insert, select, text
+from sqlalchemy import Connection, column, delete, event, func, inspect, insert, select, table, text
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
 from openzone.glossary.models import GlossaryTerm
 from openzone.search.kinds import GLOSSARY_TERMS, KINDS, Entry, Kind
 from openzone.search.models import TERM_FIELDS, SearchAttribute, SearchDocument
+from openzone.search import relevance
 from openzone.search.relevance import Document
-from openzone.search.text import index_terms
+from openzone.search.text import filter_token, index_terms
 
 KIND = "LISTING"
 FTS_TABLE = "search_documents_fts"
@@ -37,13 +38,16 @@ FTS_TABLES = frozenset({FTS_TABLE, *(f"{FTS_TABLE}_{s}" for s in ("data", "idx",
 # PostgreSQL: the document's weighted vector, from its term columns (the trigger of migration 0004).
 PG_VECTOR = ("setweight(to_tsvector('simple', coalesce({p}name_terms, '') || ' ' || coalesce({p}technical_terms, '')), 'A')"
              " || setweight(to_tsvector('simple', coalesce({p}column_terms, '') || ' ' || coalesce({p}glossary_terms, '')), 'B')"
-             " || setweight(to_tsvector('simple', coalesce({p}description_terms, '') || ' ' || coalesce({p}form_terms, '')), 'C')")
+             " || setweight(to_tsvector('simple', coalesce({p}description_terms, '') || ' ' || coalesce({p}form_terms, '')), 'C')"
+             " || setweight(to_tsvector('simple', coalesce({p}filter_terms, '')), 'D')")
+# SQLite: the FTS5 columns (bm25 weighs filter_terms 0: it only narrows).
+FTS_COLUMNS = (*TERM_FIELDS, "filter_terms")
 BATCH = 1000
 
 _DOCS = SearchDocument.__table__
 _ATTRS = SearchAttribute.__table__
 _COMPARED = ("domain_id", "status", "name", "owning_project_id", "type_name", "created_at", "updated_at",
-             *TERM_FIELDS, "literal_text")
+             *TERM_FIELDS, "filter_terms", "rank_doc", "literal_text")
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
@@ -75,20 +79,33 @@ def document_row(entry: Entry) -> dict[str, Any]:
     return {"kind": entry.kind, "entity_id": entry.entity_id, "domain_id": entry.domain_id, "status": entry.status,
             "name": entry.name[:256], "owning_project_id": entry.owning_project_id, "type_name": entry.type_name,
             "created_at": entry.created_at, "updated_at": entry.updated_at, **document_terms(doc),
+            "filter_terms": filter_terms(entry.attributes), "rank_doc": relevance.dumps(relevance.prepare(doc)),
             "literal_text": literal}
+
+
+def filter_terms(attributes: Iterable[tuple[str, str | None, int | None]]) -> str:
+    """The `filter_terms` column: one token per distinct string attribute value."""
+    return " ".join(dict.fromkeys(filter_token(a, s) for a, s, _ in attributes if s is not None))
 
 
 # --- writing -----------------------------------------------------------------------------------------------
 
 
-def insert_entries(connection: Connection, entries: list[Entry]) -> None:
-    """Insert the documents and attributes of these entries (none of them may be indexed yet)."""
+def insert_entries(connection: Connection, entries: list[Entry], columns: set[str] | None = None) -> None:
+    """Insert the documents and attributes of these entries (none of them may be indexed yet).
+
+    `columns`, when given, are the document columns the database has (a migration's reindex runs
+    before later migrations add theirs)."""
+    # Without the model's defaults for columns the database does not have yet.
+    target = _DOCS if columns is None else table(_DOCS.name, *(column(c.name, c.type) for c in _DOCS.c if c.name in columns))
     for start in range(0, len(entries), BATCH):
         batch = entries[start:start + BATCH]
         rows = [document_row(e) for e in batch]
+        if columns is not None:
+            rows = [{k: v for k, v in row.items() if k in columns} for row in rows]
         # One multi-row INSERT ... RETURNING per batch (SQLAlchemy's insertmanyvalues, both drivers).
-        returned = connection.execute(insert(_DOCS).returning(_DOCS.c.kind, _DOCS.c.entity_id, _DOCS.c.id,
-                                                              sort_by_parameter_order=True), rows)
+        # (Ids are matched by (kind, entity id): the rows may come back in any order.)
+        returned = connection.execute(insert(target).returning(target.c.kind, target.c.entity_id, target.c.id), rows)
         ids = {(kind, entity_id): doc_id for kind, entity_id, doc_id in returned}
         attrs = [{"doc_id": ids[(e.kind, e.entity_id)], "attribute": a, "string_value": s, "int_value": i}
                  for e in batch for a, s, i in e.attributes]
@@ -178,6 +195,7 @@ def reindex(connection: Connection, kinds: Iterable[str] | None = None, counts: 
         # documents say, and removing terms an external-content index does not hold corrupts it.
         connection.execute(text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')"))
     total = 0
+    columns = {c["name"] for c in inspect(connection).get_columns(_DOCS.name)}
     session = _session(connection)
     try:
         for name in kinds or KINDS:
@@ -186,7 +204,7 @@ def reindex(connection: Connection, kinds: Iterable[str] | None = None, counts: 
             connection.execute(delete(_ATTRS).where(_ATTRS.c.doc_id.in_(docs)))
             connection.execute(delete(_DOCS).where(_DOCS.c.kind == name))
             entries = kind.entries(session, None)
-            insert_entries(connection, entries)
+            insert_entries(connection, entries, columns)
             total += len(entries)
             if counts is not None:
                 counts[name] = len(entries)
@@ -249,6 +267,8 @@ def _verify_kind(connection: Connection, session: Session, name: str, kind: Kind
     for entity_id in sorted(expected.keys() & stored.keys()):
         for column in _COMPARED:
             want, have = expected[entity_id][column], stored[entity_id][column]
+            if column == "rank_doc" and have is None:
+                continue  # not prepared yet (indexed before 0022): the ranker prepares it at query time
             if want != have:
                 problems.append(f"{what} {entity_id}: {column} is {have!r}, expected {want!r}")
         if attributes.get(entity_id, Counter()) != Counter(entries[entity_id].attributes):

@@ -5,7 +5,9 @@ Each `*_terms` column holds `" ".join(text.index_terms(field))`, so both engines
 the Python ranker (`relevance.rank`) scores. On SQLite the FTS5 table `search_documents_fts` (external
 content over this table, kept in step by triggers created in migration 0004) indexes those columns; on
 PostgreSQL `search_vector` holds their weighted `tsvector` (A: names, B: columns and glossary terms,
-C: description and form text), written by the index listener and served by a GIN index.
+C: description and form text; D: `filter_terms`), written by a trigger and served by a GIN index.
+`filter_terms` holds a hashed token per string attribute value, so that a filter on it is one more
+term of the full-text query (`text.filter_token`).
 
 What filters and facets read lives beside the text: the document's own columns (owning project, type
 name, times) and `search_attributes`, one narrow row per filterable value (`<formName>.<field>`,
@@ -59,6 +61,11 @@ class SearchDocument(Base):
     glossary_terms: Mapped[str] = mapped_column(Text, default="")
     description_terms: Mapped[str] = mapped_column(Text, default="")
     form_terms: Mapped[str] = mapped_column(Text, default="")
+    # One token per string attribute value (`text.filter_token`): filters join the full-text query.
+    filter_terms: Mapped[str] = mapped_column(Text, default="")
+    # relevance.prepare(document) as JSON (relevance.dumps): the re-ranker reads it instead of rebuilding the
+    # entity. NULL (documents indexed before migration 0022, until a reindex): prepared at query time.
+    rank_doc: Mapped[str | None] = mapped_column(Text)
     # The fields as written, lower-cased: for query words with symbols the analyser drops (`100%`, `50_50`).
     literal_text: Mapped[str] = mapped_column(Text, default="")
     # PostgreSQL only (NULL on SQLite, where FTS5 does this job).

@@ -20,6 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from openzone.search.text import Query, identifier_tokens, index_terms, parse_query, stem
 
 # Where a word is found says how central it is to the entry.
@@ -29,6 +31,9 @@ GLOSSARY_WEIGHT = 0.6
 DESCRIPTION_WEIGHT = 0.35
 FORM_WEIGHT = 0.3
 
+# Bump when the analysis (text.py, the fields below) changes: stored prepared documents of another
+# version are not trusted (the ranker prepares those documents again) until a reindex.
+ANALYSIS_VERSION = 1
 _EXACT = 1000.0  # above any coverage score
 _COVERAGE = 100.0  # one group of at most MAX_GROUPS (64) is worth more than every tie-breaker together
 
@@ -95,23 +100,71 @@ def _has_phrase(tokens: Sequence[str], phrase: Sequence[str]) -> bool:
     return any(tuple(tokens[i : i + n]) == tuple(phrase) for i in range(len(tokens) - n + 1))
 
 
-def _name_cover(query: Query, f: _Field) -> float:
-    """The fraction of a name's words the query accounts for (1.0: the query says the whole name)."""
-    words = {stem(t) for t in f.tokens}
+def _name_cover(query: Query, words: tuple[tuple[str, frozenset[str]], ...]) -> float:
+    """The fraction of a name's (stemmed) words the query accounts for (1.0: the query says the whole name)."""
     wanted = {w for group in query.groups for alt in group for w in alt}
     wanted |= {stem(w) for phrase in query.phrases for w in phrase}
     # A name word also counts when the query names its expansion (mkt <- "market").
-    hit = sum(1 for w in words if w in wanted or set(index_terms(w)) & wanted)
+    hit = sum(1 for w, terms in words if w in wanted or terms & wanted)
     return hit / len(words) if words else 0.0
 
 
-def score(query: Query | str, doc: Document | Mapping[str, Any]) -> float:
+@dataclass(frozen=True)
+class Prepared:
+    """What `score` reads of a document, whatever the query: its analysis, done once (and storable)."""
+
+    fields: tuple[_Field, ...]
+    names: tuple[_Field, ...]  # the name and the technical name (those with words)
+    name_words: tuple[tuple[tuple[str, frozenset[str]], ...], ...]  # per name: (stemmed word, its index terms)
+    own: frozenset[tuple[str, ...]]  # canonical names (the technical one also without its schema)
+    others: frozenset[tuple[str, ...]]  # canonical columns and glossary terms
+    key: Any = field(default=None, compare=False)
+
+
+def prepare(doc: Document | Mapping[str, Any]) -> Prepared:
+    """The query-independent analysis of a document."""
+    d = _as_document(doc)
+    names = tuple(f for f in (_field(d.name, NAME_WEIGHT), _field(d.technical_name, NAME_WEIGHT)) if f.tokens)
+    name_words = tuple(tuple((w, frozenset(index_terms(w))) for w in sorted({stem(t) for t in f.tokens}))
+                       for f in names)
+    # A technical name counts with and without its schema (finance.mkt_loss == "mkt_loss").
+    own = (d.name, d.technical_name, d.technical_name.rsplit(".", 1)[-1])
+    return Prepared(tuple(_fields(d)), names, name_words, frozenset(_canonical(n) for n in own if n),
+                    frozenset(_canonical(v) for v in (*d.columns, *d.glossary_terms)), d.key)
+
+
+def dumps(prepared: Prepared) -> str:
+    """A prepared document as JSON (deterministic: sets sorted), for the search index."""
+    def field_json(f: _Field) -> list:
+        return [f.weight, sorted(f.terms), list(f.tokens)]
+    return orjson.dumps({"v": ANALYSIS_VERSION, "f": [field_json(f) for f in prepared.fields],
+                         "n": [field_json(f) for f in prepared.names],
+                         "w": [[[w, sorted(terms)] for w, terms in words] for words in prepared.name_words],
+                         "o": sorted(list(c) for c in prepared.own),
+                         "c": sorted(list(c) for c in prepared.others)}).decode()
+
+
+def loads(text: str | None, key: Any = None) -> Prepared | None:
+    """A prepared document from `dumps`; None when absent or made by another analysis version."""
+    if not text:
+        return None
+    data = orjson.loads(text)
+    if data.get("v") != ANALYSIS_VERSION:
+        return None
+    def field_of(item: list) -> _Field:
+        return _Field(item[0], frozenset(item[1]), tuple(item[2]))
+    return Prepared(tuple(field_of(f) for f in data["f"]), tuple(field_of(f) for f in data["n"]),
+                    tuple(tuple((w, frozenset(terms)) for w, terms in words) for words in data["w"]),
+                    frozenset(tuple(c) for c in data["o"]), frozenset(tuple(c) for c in data["c"]), key)
+
+
+def score(query: Query | str, doc: Document | Mapping[str, Any] | Prepared) -> float:
     """How well `doc` answers `query`: 0 when it does not match at all, higher is better."""
     q = query if isinstance(query, Query) else parse_query(query)
-    d = _as_document(doc)
     if q.empty:
         return 0.0
-    fields = _fields(d)
+    p = doc if isinstance(doc, Prepared) else prepare(doc)
+    fields = p.fields
     if not all(any(_has_phrase(f.tokens, phrase) for f in fields) for phrase in q.phrases):
         return 0.0  # quoted text is a requirement
     best = [max((f.weight for f in fields if _group_matches(g, f.terms)), default=0.0) for g in q.groups]
@@ -120,14 +173,11 @@ def score(query: Query | str, doc: Document | Mapping[str, Any]) -> float:
         return 0.0
     coverage = matched / len(q.groups) if q.groups else 1.0
     placement = sum(best) / len(q.groups) if q.groups else 1.0
-    names = [f for f in (_field(d.name, NAME_WEIGHT), _field(d.technical_name, NAME_WEIGHT)) if f.tokens]
-    cover = max((_name_cover(q, f) for f in names), default=0.0)
+    cover = max((_name_cover(q, words) for words in p.name_words), default=0.0)
     wanted = _canonical(q.text)
-    # A technical name counts with and without its schema (finance.mkt_loss == "mkt_loss").
-    own = (d.name, d.technical_name, d.technical_name.rsplit(".", 1)[-1])
-    exact_name = bool(wanted) and any(_canonical(n) == wanted for n in own if n)
-    exact_other = bool(wanted) and any(_canonical(v) == wanted for v in (*d.columns, *d.glossary_terms))
-    in_name = bool(q.phrases) and any(_has_phrase(f.tokens, p) for f in names for p in q.phrases)
+    exact_name = bool(wanted) and wanted in p.own
+    exact_other = bool(wanted) and wanted in p.others
+    in_name = bool(q.phrases) and any(_has_phrase(f.tokens, phrase) for f in p.names for phrase in q.phrases)
     # Tie-breakers, together below 1 so that they never outweigh one more covered group.
     tie = 0.45 * placement + 0.3 * cover + 0.15 * exact_other + 0.09 * in_name
     return _EXACT * exact_name + _COVERAGE * coverage + tie

@@ -5,10 +5,11 @@ see: every ACTIVE listing of the domain; inventory only of projects the caller i
 by the compiled `filters`:
 
 1. With searchText, the engine looks at the first POOL documents matching any query word group or
-   phrase (SQLite FTS5 `MATCH text.fts5_query`, the most recently indexed first; PostgreSQL
-   `@@ to_tsquery('simple', text.tsquery)` through the GIN index, in table order; both stop early),
-   scores those in scope and filters (bm25 / ts_rank), and keeps the best CANDIDATES of them: the
-   work per query is bounded whatever the catalog's size. A
+   phrase and the filters said as tokens (`filters.Compiler.split`; SQLite FTS5 `MATCH text.fts5_query`,
+   the most recently indexed first; PostgreSQL `@@ to_tsquery('simple', text.tsquery)` through the GIN
+   index, in table order; both stop early), scores those in scope and the filters left in SQL (bm25 /
+   ts_rank of the text), and keeps the best CANDIDATES of them: the work per query is bounded whatever
+   the catalog's size. A
    query with symbols the analyser drops (`100%`, `50_50`) is also looked up literally (LIKE, every
    word). A match must hold every word of a one- or two-word query, at least half the words of a
    longer one, and every quoted phrase (in the `searchIn` attributes when given), checked on the
@@ -26,7 +27,7 @@ by the compiled `filters`:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -43,18 +44,19 @@ from openzone.errors import AccessDeniedError, ValidationError
 from openzone.identity.models import User
 from openzone.projects import service as projects
 from openzone.search import facets, index
-from openzone.search.filters import A, D, compile_filters, is_form_attribute
-from openzone.search.kinds import GLOSSARY_TERMS, KINDS, Entry
+from openzone.search.filters import A, D, compile_filters, compile_text_filters, is_form_attribute
+from openzone.search.kinds import GLOSSARY_TERMS, KINDS
 from openzone.search.models import TERM_FIELDS
 from openzone.search.rationale import text_matches
-from openzone.search.relevance import Document, rank
-from openzone.search.text import Query, fts5_query, parse_query, tsquery
+from openzone.search import relevance
+from openzone.search.relevance import rank
+from openzone.search.text import FilterTerms, Query, fts5_filter, fts5_query, parse_query, ts_filter, tsquery
 
 CANDIDATES = 500  # documents the text query can match (and totalMatchCount and facets count) at most
 POOL = 2000  # most recent engine matches looked at, before scope and filters
 RERANK_MARGIN = 25  # documents beyond the page that relevance.rank re-orders
-# bm25 weights per FTS5 column (models.TERM_FIELDS order), in the spirit of relevance's field weights.
-_BM25 = "10.0, 10.0, 6.0, 6.0, 3.5, 3.0"
+# bm25 weights per FTS5 column (index.FTS_COLUMNS order), in the spirit of relevance's field weights.
+_BM25 = "10.0, 10.0, 6.0, 6.0, 3.5, 3.0, 0.0"  # filter_terms: 0, they only narrow
 _SYMBOL = re.compile(r"[^\w\s]|_")
 # Sort attribute -> document column.
 SORT_COLUMNS = {"name": D.c.name, "createdAt": D.c.created_at, "creationTime": D.c.created_at,
@@ -179,23 +181,24 @@ def _fields_of(search_in: list[str] | None) -> tuple[str, ...] | None:
 def _search(session: Session, domain_id: str, kinds: list[str], scope: ColumnElement[bool], request: Request) -> Result:
     fields = _fields_of(request.search_in)
     text = (request.text or "").strip()
-    condition = compile_filters(session, request.filters, correlated=bool(text))
-    where = and_(scope, condition) if condition is not None else scope
     sort = _sort(session, request.sort)
     if not text:
-        return _browse(session, domain_id, where, sort, request)
+        condition = compile_filters(session, request.filters, correlated=False)
+        return _browse(session, domain_id, and_(scope, condition) if condition is not None else scope, sort, request)
+    filters = compile_text_filters(session, request.filters)
+    where = and_(scope, filters.condition) if filters.condition is not None else scope
+    engine_where = and_(scope, filters.rest) if filters.rest is not None else scope
     query = parse_query(text)
-    found = _engine_candidates(session, where, query, POOL) if not query.empty else []
+    found = _engine_candidates(session, engine_where, query, filters.terms, POOL) if not query.empty else []
     if not query.empty and len(found) <= request.offset + request.limit:
         # Too few in scope among the first POOL matches (a narrow scope, such as one project's
         # inventory in a big domain, or a deep page): look at every match instead.
-        found = _engine_candidates(session, where, query, None)
+        found = _engine_candidates(session, engine_where, query, filters.terms, None)
     matched = [c for c in found if _enough(query, c.terms, fields)]
     literal_ids = [i for i in _literal_candidates(session, where, text) if i not in {c.id for c in matched}]
     # Relevance re-ranks the engine's best (enough for this page and a margin); the rest keep engine order.
     head = request.offset + request.limit + 1 + RERANK_MARGIN
-    ranked = _ranked(query, _entries(session, kinds, matched[:head])) if matched else []
-    ranked_ids = [r.doc_id for r in ranked]
+    ranked_ids = _ranked_ids(session, kinds, query, matched[:head]) if matched else []
     rest = [c.id for c in matched[head:]] + literal_ids
     order = ranked_ids + [i for i in rest if i not in set(ranked_ids)]
     if not query.groups and not query.phrases:
@@ -205,7 +208,11 @@ def _search(session: Session, domain_id: str, kinds: list[str], scope: ColumnEle
     if sort is not None:
         refs = _sorted(session, refs, sort)
     page = refs[request.offset: request.offset + request.limit + 1]
-    aggregates = facets.count(session, domain_id, request.aggregations, order)
+    # Column facets are counted from the candidate rows already read, when they are all the matches.
+    by_id = {c.id: c for c in matched}
+    counted = [by_id[i] for i in order if i in by_id]
+    facet_values = {a: [c.columns[a] for c in counted] for a in _FACET_COLUMNS} if len(counted) == len(order) else None
+    aggregates = facets.count(session, domain_id, request.aggregations, order, facet_values)
     hits = [Hit(kind, entity_id) for _, kind, entity_id in page]
     if request.rationale:
         _explain(session, kinds, query, hits)
@@ -263,34 +270,19 @@ def _sort(session: Session, sort: dict | None):
                           "or <formName>.<field> of a sortable form field.")
 
 
-@dataclass
-class _Ranked:
-    entry: Entry
-    doc_id: int
-
-    @property
-    def document(self) -> Document:
-        return self.entry.document
-
-
-def _entries(session: Session, kinds: list[str], candidates: list[_Candidate]) -> list[_Ranked]:
-    """The candidates as entries (what the ranker reads), most recently updated first (the order ties keep)."""
+def _ranked_ids(session: Session, kinds: list[str], query: Query, candidates: list[_Candidate]) -> list[int]:
+    """The candidates' document ids in relevance order (those relevance scores 0, e.g. missing a quoted
+    phrase, drop out); equal scores keep the most recently updated first."""
     newest = sorted(sorted(candidates, key=lambda c: c.entity_id), key=lambda c: c.updated_at.timestamp() if c.updated_at else 0.0,
                     reverse=True)
-    rows = [(c.id, c.kind, c.entity_id) for c in newest]
-    out: list[_Ranked] = []
-    for kind in kinds:
-        wanted = {entity_id: doc_id for doc_id, k, entity_id in rows if k == kind}
-        built = {e.entity_id: e for e in KINDS[kind].entries(session, sorted(wanted), False)}
-        out += [_Ranked(built[entity_id], doc_id) for doc_id, k, entity_id in rows
-                if k == kind and entity_id in built]
-    return out
-
-
-def _ranked(query: Query, entries: list[_Ranked]) -> list[_Ranked]:
-    """The entries in relevance order (those relevance scores 0, e.g. missing a quoted phrase, drop out)."""
-    by_doc = {id(e.entry.document): e for e in entries}
-    return [by_doc[id(doc)] for doc in rank(query, [e.entry.document for e in entries])]
+    stored = dict(session.execute(select(D.c.id, D.c.rank_doc).where(D.c.id.in_([c.id for c in newest]))).all())
+    prepared = {c.id: relevance.loads(stored.get(c.id), key=c.id) for c in newest}
+    unprepared = [c for c in newest if prepared[c.id] is None]
+    for kind in kinds:  # documents indexed before they were prepared: from their entities, as they are now
+        wanted = {c.entity_id: c.id for c in unprepared if c.kind == kind}
+        for entry in KINDS[kind].entries(session, sorted(wanted), False) if wanted else ():
+            prepared[wanted[entry.entity_id]] = relevance.prepare(replace(entry.document, key=wanted[entry.entity_id]))
+    return [p.key for p in rank(query, [prepared[c.id] for c in newest if prepared[c.id] is not None])]
 
 
 def _sorted(session: Session, refs: list[tuple[int, str, str]], sort) -> list[tuple[int, str, str]]:
@@ -309,24 +301,30 @@ class _Candidate:
     kind: str
     entity_id: str
     updated_at: datetime | None
+    columns: dict[str, str | None]  # facets.COLUMNS values (owning project, type name)
     terms: dict[str, str]  # the stored *_terms columns
 
 
 _TERMS = [D.c[name] for name in TERM_FIELDS]
+_FACET_COLUMNS = list(facets.COLUMNS)  # read with the candidates: those facets need no second query
 
 
-def _engine_candidates(session: Session, where: ColumnElement[bool], query: Query, pool_size: int | None) -> list[_Candidate]:
-    """Documents in scope the full-text engine matches (any group or phrase), best first, with their terms.
+def _engine_candidates(session: Session, where: ColumnElement[bool], query: Query, filter_terms: FilterTerms | None,
+                       pool_size: int | None) -> list[_Candidate]:
+    """Documents in scope the full-text engine matches (any group or phrase, and the filter tokens), best
+    first, with their terms.
 
     With `pool_size`, the engine's work is bounded: it looks at the first pool_size matches (SQLite:
-    most recently indexed; PostgreSQL: table order), the scope and filters keep CANDIDATES of them,
-    best scored first (bm25 / ts_rank, computed only for what scope and filters kept). Without, every
-    match is looked at.
+    most recently indexed; PostgreSQL: table order), the scope and the filters left in SQL keep
+    CANDIDATES of them, best scored first (bm25 / ts_rank of the text alone, computed only for what they
+    kept). Without, every match is looked at.
     """
     if session.get_bind().dialect.name == "sqlite":
         fts = index.FTS_TABLE
         rowid = literal_column(f"{fts}.rowid")
         match = fts5_query(query)
+        if filter_terms is not None:
+            match = f"({match}) AND {fts5_filter(filter_terms)}"
         bounded = []
         if pool_size is not None:
             # The first pool_size matches (most recent first) are exactly the matches from the pool_size-th
@@ -339,24 +337,30 @@ def _engine_candidates(session: Session, where: ColumnElement[bool], query: Quer
         # document's id (the filters' attribute probes) are put on the FTS rowid, so that SQLite checks them
         # before it reads the document row.
         on_match = replacement_traverse(where, {}, lambda element: rowid if element is D.c.id else None)
-        statement = (select(D.c.id, D.c.kind, D.c.entity_id, D.c.updated_at, *_TERMS)
+        statement = (select(D.c.id, D.c.kind, D.c.entity_id, D.c.updated_at, *facets.COLUMNS.values(), *_TERMS)
                      .select_from(table(fts)).join(D, D.c.id == rowid)
                      .where(sql(f"{fts} MATCH :match").bindparams(match=match), *bounded, on_match)
                      .order_by(literal_column(f"bm25({fts}, {_BM25})").asc(), D.c.entity_id).limit(CANDIDATES))
     else:
         # The pool reads every column the rest needs in its one heap visit per match; scope and filters
         # then apply to the pool's rows (rewritten onto them), without a second lookup of each document,
-        # and ts_rank (the costly part) scores only the rows they keep.
-        q = func.to_tsquery("simple", tsquery(query))
-        pool = select(*D.c).where(D.c.search_vector.op("@@")(q)).limit(pool_size).subquery("pool")
+        # and ts_rank (the costly part) scores only the rows they keep, on the text query alone.
+        text_query = tsquery(query)
+        q = func.to_tsquery("simple", text_query)
+        matching = q if filter_terms is None else func.to_tsquery(
+            "simple", f"( {text_query} ) & {ts_filter(filter_terms)}")
+        pool = select(*D.c).where(D.c.search_vector.op("@@")(matching)).limit(pool_size).subquery("pool")
         score = func.ts_rank(pool.c.search_vector, q)
         statement = (select(pool.c.id, pool.c.kind, pool.c.entity_id, pool.c.updated_at,
+                            *(pool.c[column.name] for column in facets.COLUMNS.values()),
                             *(pool.c[name] for name in TERM_FIELDS))
                      .where(ClauseAdapter(pool).traverse(where)).order_by(score.desc(), pool.c.entity_id)
                      .limit(CANDIDATES))
     # Rows as plain tuples (id, kind, entity id, updated, *terms): a Row's mapping view is rebuilt per access.
-    return [_Candidate(doc_id, kind, entity_id, updated_at, {name: value or "" for name, value in zip(TERM_FIELDS, terms)})
-            for doc_id, kind, entity_id, updated_at, *terms in session.execute(statement)]
+    n = len(_FACET_COLUMNS)
+    return [_Candidate(doc_id, kind, entity_id, updated_at, dict(zip(_FACET_COLUMNS, rest[:n])),
+                       {name: value or "" for name, value in zip(TERM_FIELDS, rest[n:])})
+            for doc_id, kind, entity_id, updated_at, *rest in session.execute(statement)]
 
 
 def _escape_like(word: str) -> str:

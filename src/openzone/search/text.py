@@ -21,6 +21,8 @@ Choices, made once:
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -248,3 +250,35 @@ def tsquery(query: Query | str) -> str:
     for phrase in _as_query(query).phrases:
         parts.append("( " + " <-> ".join(_ts_word(w) for w in phrase) + " )")
     return " | ".join(parts)
+
+
+# --- filters as full-text tokens ---------------------------------------------------------------------------
+# A filter `attribute = value` on an attribute row is also a token of the document's `filter_terms` (one
+# per string attribute value), so the engine intersects text and filters in one MATCH / tsquery instead
+# of probing each matching document's attribute rows. The token is a 120-bit hash: letters and digits
+# only (one token for FTS5's tokenizer and PostgreSQL's parser), and a collision with a real word or
+# another value is out of reach. Changing it changes the index format: a migration must recompute them.
+
+FilterTerms = str | tuple[str, list["FilterTerms"]]  # a token, or ("AND" | "OR", operands)
+
+
+def filter_token(attribute: str, value: str) -> str:
+    """The full-text token standing for `attribute = value`."""
+    digest = hashlib.blake2b(f"{attribute}\x00{value}".encode(), digest_size=15).digest()
+    return "zf" + base64.b32encode(digest).decode("ascii").lower()
+
+
+def fts5_filter(terms: FilterTerms) -> str:
+    """FTS5 expression of a filter token tree (tokens are letters and digits: no quoting needed)."""
+    if isinstance(terms, str):
+        return terms
+    operator, operands = terms
+    return "(" + f" {operator} ".join(fts5_filter(t) for t in operands) + ")"
+
+
+def ts_filter(terms: FilterTerms) -> str:
+    """to_tsquery('simple', ...) expression of a filter token tree."""
+    if isinstance(terms, str):
+        return terms
+    operator, operands = terms
+    return "( " + (" & " if operator == "AND" else " | ").join(ts_filter(t) for t in operands) + " )"
