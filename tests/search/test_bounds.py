@@ -90,6 +90,7 @@ def test_filters_narrow_the_pool_itself(world, monkeypatch):
             add_asset(session, world, world["mine"], f"Bilby Journal {i}")
         tagged += [add_asset(session, world, world["mine"], f"Bilby Ledger new {i}", [term]) for i in range(2)]
     monkeypatch.setattr(search, "POOL", 5)
+    monkeypatch.setattr(search, "FILTERED_POOL", 5)
     request = search.Request(text="bilby", limit=1,
                              filters={"filter": {"attribute": "__DataZoneGlossaryTerms", "value": term}})
     with session_scope(world["url"]) as session:

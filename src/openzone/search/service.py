@@ -54,6 +54,9 @@ from openzone.search.text import FilterTerms, Query, fts5_filter, fts5_query, pa
 
 CANDIDATES = 500  # documents the text query can match (and totalMatchCount and facets count) at most
 POOL = 2000  # most recent engine matches looked at, before scope and filters
+# With filters said as tokens every pooled match holds them already: the pool need not exceed what is kept
+# (the most recent CANDIDATES matches of text and filters hold the POOL-bounded ones of the text alone).
+FILTERED_POOL = CANDIDATES
 RERANK_MARGIN = 25  # documents beyond the page that relevance.rank re-orders
 # bm25 weights per FTS5 column (index.FTS_COLUMNS order), in the spirit of relevance's field weights.
 _BM25 = "10.0, 10.0, 6.0, 6.0, 3.5, 3.0, 0.0"  # filter_terms: 0, they only narrow
@@ -189,7 +192,8 @@ def _search(session: Session, domain_id: str, kinds: list[str], scope: ColumnEle
     where = and_(scope, filters.condition) if filters.condition is not None else scope
     engine_where = and_(scope, filters.rest) if filters.rest is not None else scope
     query = parse_query(text)
-    found = _engine_candidates(session, engine_where, query, filters.terms, POOL) if not query.empty else []
+    pool = POOL if filters.terms is None else FILTERED_POOL
+    found = _engine_candidates(session, engine_where, query, filters.terms, pool) if not query.empty else []
     if not query.empty and len(found) <= request.offset + request.limit:
         # Too few in scope among the first POOL matches (a narrow scope, such as one project's
         # inventory in a big domain, or a deep page): look at every match instead.
