@@ -51,16 +51,14 @@ def revoke_table(session: Session, grant_id: str, asset_id: str) -> None:
         session.flush()
 
 
-def views_of(session: Session, consumer_db: str) -> dict[str, tuple[str, str]]:
-    """Every table visible in a subscription database: name -> (source database, source table)."""
-    rows = session.scalars(select(LakeView).where(LakeView.database == consumer_db))
-    return {row.name: (row.source_database, row.source_table) for row in rows}
-
-
-def scopes_of(session: Session, consumer_db: str) -> dict[str, scopes.Scope]:
-    """The tables of a subscription database that a filtered grant shows only in part: name -> scope."""
-    # One query finds the scoped ones: every query of the consumer builds its sandbox spec with this.
-    scoped = session.execute(select(LakeView.name, LakeView.grant_id, LakeView.asset_id).join(AssetScope, and_(
+def views_of(session: Session, consumer_db: str) -> tuple[dict[str, tuple[str, str]], dict[str, scopes.Scope]]:
+    """Every table visible in a subscription database, name -> (source database, source table), and those
+    a filtered grant shows only in part, name -> scope."""
+    # One query for both: every query of the consumer builds its sandbox spec with this.
+    rows = session.execute(select(LakeView.name, LakeView.source_database, LakeView.source_table, LakeView.grant_id,
+                                  LakeView.asset_id, AssetScope.id.label("scope")).outerjoin(AssetScope, and_(
         AssetScope.owner_kind == scopes.GRANT, AssetScope.owner_id == LakeView.grant_id,
-        AssetScope.asset_id == LakeView.asset_id)).where(LakeView.database == consumer_db))
-    return {name: scopes.effective_scope(session, grant_id, asset_id) for name, grant_id, asset_id in scoped}
+        AssetScope.asset_id == LakeView.asset_id)).where(LakeView.database == consumer_db)).all()
+    views = {row.name: (row.source_database, row.source_table) for row in rows}
+    scoped = {row.name: scopes.effective_scope(session, row.grant_id, row.asset_id) for row in rows if row.scope is not None}
+    return views, scoped

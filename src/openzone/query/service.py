@@ -181,8 +181,7 @@ def shutdown() -> None:
 def _spec(session: Session, settings: Settings, environment: Environment, database: str) -> SandboxSpec:
     """Exactly what this environment may see: its producer tables and the tables granted to it."""
     warehouse = get_warehouse(settings)
-    views = lake_grants.views_of(session, environment.consumer_db)
-    scoped = lake_grants.scopes_of(session, environment.consumer_db)
+    views, scoped = lake_grants.views_of(session, environment.consumer_db)
     # One catalog query for the producer and every source database, not one table load per grant.
     sources = warehouse.list_tables_of([environment.producer_db, *{db for db, _ in views.values()}])
     granted, filters = {}, {}

@@ -10,8 +10,9 @@ statements) are not seen: `verify` reports them.
 
 Below the documents, the engines' full-text structures follow by triggers (migrations 0004, 0009, 0022): on
 SQLite the FTS5 table `search_documents_fts` (external content over `search_documents`), on PostgreSQL
-the weighted `tsvector` column `search_vector` (GIN indexed). Both also index `filter_terms` (migration 0022). `reindex` rebuilds everything from the
-entities; `verify` recomputes everything and reports each difference.
+the weighted `tsvector` column `search_vector` (GIN indexed); both index the term columns and
+`filter_terms`. `reindex` rebuilds everything from the entities; `verify` recomputes everything and
+reports each difference.
 """
 
 from __future__ import annotations
