@@ -9,9 +9,10 @@ rows of the matched documents through their (doc_id, attribute, value) index.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
-from sqlalchemy import ARRAY, ColumnElement, Integer, any_, bindparam, func, select
+from sqlalchemy import ARRAY, ColumnElement, Integer, any_, bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from openzone.catalog.service import short_type_name
@@ -26,11 +27,11 @@ COLUMNS = {"owningProjectId": D.c.owning_project_id, "amazonmetadata.typeName": 
 
 
 def _among(session: Session, column, ids: list[int]) -> ColumnElement[bool]:
-    """`column` is one of `ids`: on PostgreSQL one array parameter (a list of hundreds of ids as separate
-    parameters costs more to send and plan than the count itself)."""
+    """`column` is one of `ids`, as one parameter: a list of hundreds of ids as separate parameters costs
+    more to render, send and plan than the count itself (PostgreSQL: an array; SQLite: a JSON array)."""
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
-    return column.in_(ids)
+    return column.in_(select(literal_column("value")).select_from(func.json_each(json.dumps(ids))))
 
 
 def _counts(session: Session, attribute: str, where: ColumnElement[bool] | list[int]) -> list[tuple[str, int]]:
