@@ -134,10 +134,10 @@ class LiveServer:
 
 # The server of --server-process: the same app and workers, in a child Python process.
 _CHILD = """
-import sys, uvicorn
-from openzone.app import create_app
+import sys
+from openzone.app import serve
 from openzone.config import Settings
-uvicorn.run(create_app(Settings()), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+serve(Settings(host="127.0.0.1", port=int(sys.argv[1])), log_level="warning")
 """
 
 

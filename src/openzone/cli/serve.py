@@ -15,16 +15,14 @@ def serve(host: str = typer.Option(None, help="Address to listen on (default 127
           data_dir: Path = typer.Option(None, "--data-dir", help="Where embedded data lives (default ./.openzone)."),
           demo: bool = typer.Option(False, "--demo", help="Load the demo first when the data directory is empty.")) -> None:
     """Run the API server (and, unless OPENZONE_RUN_WORKERS=false, the workers)."""
-    import uvicorn
-
-    from openzone.app import create_app
+    from openzone.app import serve as run_server
 
     settings = settings_for(data_dir)
     settings = settings.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v is not None})
     if demo:
         from openzone.cli.demo import load_demo_if_empty
         load_demo_if_empty(settings)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    run_server(settings)
 
 
 @app.command()

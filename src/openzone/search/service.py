@@ -365,11 +365,12 @@ def _engine_candidates(session: Session, where: ColumnElement[bool], query: Quer
                             *(pool.c[name] for name in TERM_FIELDS))
                      .where(ClauseAdapter(pool).traverse(where)).order_by(score.desc(), pool.c.entity_id)
                      .limit(CANDIDATES))
-    # Rows as plain tuples (id, kind, entity id, updated, *terms): a Row's mapping view is rebuilt per access.
+    # Rows as plain tuples (id, kind, entity id, updated, *terms): a Row's mapping view is rebuilt per access;
+    # all() fetches them in one call where iterating fetches one row at a time.
     n = len(_FACET_COLUMNS)
     return [_Candidate(doc_id, kind, entity_id, updated_at, dict(zip(_FACET_COLUMNS, rest[:n])),
                        {name: value or "" for name, value in zip(TERM_FIELDS, rest[n:])})
-            for doc_id, kind, entity_id, updated_at, *rest in session.execute(statement)]
+            for doc_id, kind, entity_id, updated_at, *rest in session.execute(statement).all()]
 
 
 def _escape_like(word: str) -> str:
