@@ -346,3 +346,32 @@ def test_listings_rank_the_same_from_their_prepared_documents_or_their_entities(
     with session_scope(url) as session:
         assert index.reindex(session.connection()) >= 3
     assert verify(url) == [] and found(url, world, "dingo") == prepared_order
+
+
+def _stored(url, kind: str) -> dict[str, tuple]:
+    """Every stored document of a kind (without its id) with its attribute rows, by entity id."""
+    with session_scope(url) as session:
+        docs = session.execute(select(SearchDocument).where(SearchDocument.kind == kind)).scalars().all()
+        rows = session.execute(select(SearchDocument.entity_id, SearchAttribute.attribute, SearchAttribute.string_value,
+                                      SearchAttribute.int_value)
+                               .join(SearchDocument, SearchDocument.id == SearchAttribute.doc_id)
+                               .where(SearchDocument.kind == kind)).all()
+        columns = [c.name for c in SearchDocument.__table__.c if c.name != "id"]
+        return {d.entity_id: (tuple(getattr(d, c) for c in columns),
+                              sorted((a, s or "", i or 0) for e, a, s, i in rows if e == d.entity_id)) for d in docs}
+
+
+def test_a_bulk_reindex_writes_what_the_listener_writes(url, world):
+    """A reindex writes big batches its own way (PostgreSQL: COPY): the same documents, vectors and attributes."""
+    with session_scope(url) as session:
+        made = [make_asset(session, world, f"Bandicoot Ledger {i}", f"bandicoot_{i}", ["region_cd", f"amt_{i}"],
+                           description=f"Daily bandicoot counts {i}") for i in range(index.COPY_FROM + 5)]
+    before = _stored(url, "ASSET")
+    with session_scope(url) as session:
+        counts: dict[str, int] = {}
+        index.reindex(session.connection(), ["ASSET"], counts)
+    assert counts["ASSET"] >= len(made) and _stored(url, "ASSET") == before and verify(url) == []
+    with session_scope(url) as session:  # the text and a filter token find them through the engine
+        result = search.search_inventory(session, world["user"], world["domain"], "ASSET", None, search.Request(
+            text="bandicoot", filters={"filter": {"attribute": "GlueTableForm.tableName", "value": "bandicoot_3"}}))
+    assert [hit.entity_id for hit in result.hits] == [made[3].id]

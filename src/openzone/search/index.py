@@ -44,6 +44,9 @@ PG_VECTOR = ("setweight(to_tsvector('simple', coalesce({p}name_terms, '') || ' '
 # SQLite: the FTS5 columns (bm25 weighs filter_terms 0: it only narrows).
 FTS_COLUMNS = (*TERM_FIELDS, "filter_terms")
 BATCH = 1000
+# PostgreSQL: batches of this many documents or more are written by COPY (a reindex: 2.3x the rows per
+# second of multi-row INSERTs); smaller ones (a flush's few entities) by INSERT, one round trip fewer.
+COPY_FROM = 50
 
 _DOCS = SearchDocument.__table__
 _ATTRS = SearchAttribute.__table__
@@ -102,16 +105,43 @@ def insert_entries(connection: Connection, entries: list[Entry], columns: set[st
     for start in range(0, len(entries), BATCH):
         batch = entries[start:start + BATCH]
         rows = [document_row(e) for e in batch]
-        if columns is not None:
+        if columns is not None and not columns.issuperset(rows[0]):
             rows = [{k: v for k, v in row.items() if k in columns} for row in rows]
-        # One multi-row INSERT ... RETURNING per batch (SQLAlchemy's insertmanyvalues, both drivers).
-        # (Ids are matched by (kind, entity id): the rows may come back in any order.)
-        returned = connection.execute(insert(target).returning(target.c.kind, target.c.entity_id, target.c.id), rows)
-        ids = {(kind, entity_id): doc_id for kind, entity_id, doc_id in returned}
-        attrs = [{"doc_id": ids[(e.kind, e.entity_id)], "attribute": a, "string_value": s, "int_value": i}
-                 for e in batch for a, s, i in e.attributes]
-        if attrs:
-            connection.execute(insert(_ATTRS), attrs)
+        copying = connection.dialect.name == "postgresql" and len(batch) >= COPY_FROM
+        if copying:
+            ids = _copy_documents(connection, target, rows)
+        else:
+            # One multi-row INSERT ... RETURNING per batch (SQLAlchemy's insertmanyvalues). Ids are matched
+            # by (kind, entity id): the rows may come back in any order.
+            returned = connection.execute(insert(target).returning(target.c.kind, target.c.entity_id, target.c.id), rows)
+            ids = {(kind, entity_id): doc_id for kind, entity_id, doc_id in returned}
+        attrs = [(ids[(e.kind, e.entity_id)], a, s, i) for e in batch for a, s, i in e.attributes]
+        if not attrs:
+            continue
+        if copying:
+            _copy(connection, _ATTRS, ["doc_id", "attribute", "string_value", "int_value"], attrs)
+        else:
+            connection.execute(insert(_ATTRS), [dict(zip(("doc_id", "attribute", "string_value", "int_value"), a))
+                                                for a in attrs])
+
+
+def _copy_documents(connection: Connection, target, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
+    """PostgreSQL: the rows written by COPY with ids drawn from the table's sequence; their ids by (kind, entity id)."""
+    ids = connection.execute(text("SELECT nextval(pg_get_serial_sequence('search_documents', 'id'))"
+                                  " FROM generate_series(1, :n)"), {"n": len(rows)}).scalars().all()
+    names = list(rows[0])
+    _copy(connection, target, ["id", *names], [(doc_id, *row.values()) for doc_id, row in zip(ids, rows)])
+    return {(row["kind"], row["entity_id"]): doc_id for doc_id, row in zip(ids, rows)}
+
+
+def _copy(connection: Connection, target, names: list[str], rows: list[tuple]) -> None:
+    """PostgreSQL COPY of these rows into target's columns, each value through its column type's bind processing
+    (a large multi-row INSERT costs psycopg ~40 ms a batch only to parse its placeholders; triggers fire alike)."""
+    processors = [target.c[name].type.bind_processor(connection.dialect) for name in names]
+    statement = "COPY {} ({}) FROM STDIN".format(target.name, ", ".join(names))  # model names, no user input
+    with connection.connection.dbapi_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([p(v) if p else v for p, v in zip(processors, row)])
 
 
 def delete_documents(connection: Connection, kind: str, entity_ids: Iterable[str]) -> None:

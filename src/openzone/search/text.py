@@ -78,6 +78,7 @@ def identifier_tokens(text: str) -> list[str]:
     return [tok for chunk in text.split() for tok in _chunk_tokens(chunk)]
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """Reduce an English plural to its singular with a few suffix rules; other words are unchanged."""
     if len(word) <= 3 or not word.isalpha() or word in _INVARIANT:
@@ -262,6 +263,7 @@ def tsquery(query: Query | str) -> str:
 FilterTerms = str | tuple[str, list["FilterTerms"]]  # a token, or ("AND" | "OR", operands)
 
 
+@lru_cache(maxsize=65536)
 def filter_token(attribute: str, value: str) -> str:
     """The full-text token standing for `attribute = value`."""
     digest = hashlib.blake2b(f"{attribute}\x00{value}".encode(), digest_size=15).digest()
