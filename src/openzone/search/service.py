@@ -369,7 +369,7 @@ def _engine_candidates(session: Session, where: ColumnElement[bool], query: Quer
     # all() fetches them in one call where iterating fetches one row at a time.
     n = len(_FACET_COLUMNS)
     return [_Candidate(doc_id, kind, entity_id, updated_at, dict(zip(_FACET_COLUMNS, rest[:n])),
-                       {name: value or "" for name, value in zip(TERM_FIELDS, rest[n:])})
+                       dict(zip(TERM_FIELDS, rest[n:])))  # NOT NULL columns
             for doc_id, kind, entity_id, updated_at, *rest in session.execute(statement).all()]
 
 
@@ -399,9 +399,14 @@ def _has_phrase(words: list[str], phrase: list[str]) -> bool:
 
 def _enough(query: Query, terms_by_field: dict[str, str], fields: tuple[str, ...] | None) -> bool:
     """Whether a document's stored terms hold enough of the query's words, and every quoted phrase."""
-    values = [value.split() for name, value in terms_by_field.items() if fields is None or name in fields]
-    terms = {t for words in values for t in words}
-    if not all(any(_has_phrase(words, phrase) for words in values) for phrase in query.phrases):
-        return False
-    matched = sum(1 for group in query.groups if any(all(w in terms for w in alt) for alt in group))
-    return matched >= _required(len(query.groups)) if query.groups else True
+    values = [value for name, value in terms_by_field.items() if fields is None or name in fields]
+    if query.phrases:
+        words_of = [value.split() for value in values]
+        if not all(any(_has_phrase(words, phrase) for words in words_of) for phrase in query.phrases):
+            return False
+    if not query.groups:
+        return True
+    # Stored terms are single-space separated tokens: " word " in the padded text is "word is a term".
+    text = f" {' '.join(values)} "
+    matched = sum(1 for group in query.groups if any(all(f" {w} " in text for w in alt) for alt in group))
+    return matched >= _required(len(query.groups))
