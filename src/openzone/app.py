@@ -17,8 +17,8 @@ from openzone.jobs.runner import Worker
 from openzone.portal.routes import portal_routes
 from openzone.query import service as query_service
 from openzone.sources.scheduler import Scheduler
-from openzone.wire.asgi import datazone_endpoint, json_endpoint
 from openzone.wire import rest
+from openzone.wire.asgi import datazone_endpoint, json_endpoint
 from openzone.wire.dispatch import Gateway
 from openzone.wire.model import operation
 from openzone.wire.registry import HANDLERS
