@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, func, literal, literal_column, or_, select, table, text as sql
 from sqlalchemy.orm import Session
@@ -215,7 +215,8 @@ def _search(session: Session, domain_id: str, kinds: list[str], scope: ColumnEle
     # Column facets are counted from the candidate rows already read, when they are all the matches.
     by_id = {c.id: c for c in matched}
     counted = [by_id[i] for i in order if i in by_id]
-    facet_values = {a: [c.columns[a] for c in counted] for a in _FACET_COLUMNS} if len(counted) == len(order) else None
+    facet_values = ({a: [c.columns[i] for c in counted] for i, a in enumerate(_FACET_COLUMNS)}
+                    if len(counted) == len(order) else None)
     aggregates = facets.count(session, domain_id, request.aggregations, order, facet_values)
     hits = [Hit(kind, entity_id) for _, kind, entity_id in page]
     if request.rationale:
@@ -299,14 +300,15 @@ def _sorted(session: Session, refs: list[tuple[int, str, str]], sort) -> list[tu
     return present + missing
 
 
-@dataclass
-class _Candidate:
+class _Candidate(NamedTuple):
+    """A row of the engine query (a tuple: hundreds are built per call)."""
+
     id: int
     kind: str
     entity_id: str
     updated_at: datetime | None
-    columns: dict[str, str | None]  # facets.COLUMNS values (owning project, type name)
-    terms: dict[str, str]  # the stored *_terms columns
+    columns: tuple[str | None, ...]  # facets.COLUMNS values (owning project, type name), in _FACET_COLUMNS order
+    terms: tuple[str, ...]  # the stored *_terms columns, in TERM_FIELDS order
 
 
 _TERMS = [D.c[name] for name in TERM_FIELDS]
@@ -365,12 +367,9 @@ def _engine_candidates(session: Session, where: ColumnElement[bool], query: Quer
                             *(pool.c[name] for name in TERM_FIELDS))
                      .where(ClauseAdapter(pool).traverse(where)).order_by(score.desc(), pool.c.entity_id)
                      .limit(CANDIDATES))
-    # Rows as plain tuples (id, kind, entity id, updated, *terms): a Row's mapping view is rebuilt per access;
-    # all() fetches them in one call where iterating fetches one row at a time.
-    n = len(_FACET_COLUMNS)
-    return [_Candidate(doc_id, kind, entity_id, updated_at, dict(zip(_FACET_COLUMNS, rest[:n])),
-                       dict(zip(TERM_FIELDS, rest[n:])))  # NOT NULL columns
-            for doc_id, kind, entity_id, updated_at, *rest in session.execute(statement).all()]
+    # all() fetches the rows in one call where iterating fetches one row at a time.
+    k = 4 + len(_FACET_COLUMNS)
+    return [_Candidate(*row[:4], tuple(row[4:k]), tuple(row[k:])) for row in session.execute(statement).all()]
 
 
 def _escape_like(word: str) -> str:
@@ -397,9 +396,10 @@ def _has_phrase(words: list[str], phrase: list[str]) -> bool:
     return any(words[i:i + n] == phrase for i in range(len(words) - n + 1))
 
 
-def _enough(query: Query, terms_by_field: dict[str, str], fields: tuple[str, ...] | None) -> bool:
-    """Whether a document's stored terms hold enough of the query's words, and every quoted phrase."""
-    values = [value for name, value in terms_by_field.items() if fields is None or name in fields]
+def _enough(query: Query, terms: tuple[str, ...], fields: tuple[str, ...] | None) -> bool:
+    """Whether a document's stored terms (TERM_FIELDS order) hold enough of the query's words, and every
+    quoted phrase."""
+    values = terms if fields is None else [value for name, value in zip(TERM_FIELDS, terms) if name in fields]
     if query.phrases:
         words_of = [value.split() for value in values]
         if not all(any(_has_phrase(words, phrase) for words in words_of) for phrase in query.phrases):
