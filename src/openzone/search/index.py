@@ -50,6 +50,7 @@ COPY_FROM = 50
 
 _DOCS = SearchDocument.__table__
 _ATTRS = SearchAttribute.__table__
+_ATTR_COLUMNS = ("doc_id", "attribute", "string_value", "int_value")
 _COMPARED = ("domain_id", "status", "name", "owning_project_id", "type_name", "created_at", "updated_at",
              *TERM_FIELDS, "filter_terms", "rank_doc", "literal_text")
 
@@ -119,16 +120,15 @@ def insert_entries(connection: Connection, entries: list[Entry], columns: set[st
         if not attrs:
             continue
         if copying:
-            _copy(connection, _ATTRS, ["doc_id", "attribute", "string_value", "int_value"], attrs)
+            _copy(connection, _ATTRS, list(_ATTR_COLUMNS), attrs)
         else:
-            connection.execute(insert(_ATTRS), [dict(zip(("doc_id", "attribute", "string_value", "int_value"), a))
-                                                for a in attrs])
+            connection.execute(insert(_ATTRS), [dict(zip(_ATTR_COLUMNS, a)) for a in attrs])
 
 
 def _copy_documents(connection: Connection, target, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
     """PostgreSQL: the rows written by COPY with ids drawn from the table's sequence; their ids by (kind, entity id)."""
-    ids = connection.execute(text("SELECT nextval(pg_get_serial_sequence('search_documents', 'id'))"
-                                  " FROM generate_series(1, :n)"), {"n": len(rows)}).scalars().all()
+    ids = connection.execute(text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+                             {"table": _DOCS.name, "n": len(rows)}).scalars().all()
     names = list(rows[0])
     _copy(connection, target, ["id", *names], [(doc_id, *row.values()) for doc_id, row in zip(ids, rows)])
     return {(row["kind"], row["entity_id"]): doc_id for doc_id, row in zip(ids, rows)}
