@@ -4,7 +4,7 @@ A grant scoped to asset filters shows only the filters' columns and rows; the qu
 those rows when it builds the sandbox, so the table's files never become reachable from the consumer's SQL.
 """
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from openzone.config import Settings
@@ -51,14 +51,17 @@ def revoke_table(session: Session, grant_id: str, asset_id: str) -> None:
         session.flush()
 
 
+# Every query of a consumer builds its sandbox spec with this; built once, with a bound parameter.
+_VIEWS_OF = select(LakeView.name, LakeView.source_database, LakeView.source_table, LakeView.grant_id,
+                   LakeView.asset_id, AssetScope.id.label("scope")).outerjoin(AssetScope, and_(
+    AssetScope.owner_kind == scopes.GRANT, AssetScope.owner_id == LakeView.grant_id,
+    AssetScope.asset_id == LakeView.asset_id)).where(LakeView.database == bindparam("database"))
+
+
 def views_of(session: Session, consumer_db: str) -> tuple[dict[str, tuple[str, str]], dict[str, scopes.Scope]]:
     """Every table visible in a subscription database, name -> (source database, source table), and those
     a filtered grant shows only in part, name -> scope."""
-    # One query for both: every query of the consumer builds its sandbox spec with this.
-    rows = session.execute(select(LakeView.name, LakeView.source_database, LakeView.source_table, LakeView.grant_id,
-                                  LakeView.asset_id, AssetScope.id.label("scope")).outerjoin(AssetScope, and_(
-        AssetScope.owner_kind == scopes.GRANT, AssetScope.owner_id == LakeView.grant_id,
-        AssetScope.asset_id == LakeView.asset_id)).where(LakeView.database == consumer_db)).all()
+    rows = session.execute(_VIEWS_OF, {"database": consumer_db}).all()  # one query for both
     views = {row.name: (row.source_database, row.source_table) for row in rows}
     scoped = {row.name: scopes.effective_scope(session, row.grant_id, row.asset_id) for row in rows if row.scope is not None}
     return views, scoped

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pyarrow as pa
@@ -35,8 +36,7 @@ from pyiceberg.types import (
     TimestampType,
     TimestamptzType,
 )
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, bindparam, select
 
 CATALOG_NAME = "openzone"
 # Glue's rule, lowercase only: the name ends up in a folder path and in SQL identifiers.
@@ -188,21 +188,24 @@ class Warehouse:
         """Return the tables of a database at their current snapshots, in one catalog query."""
         return self.list_tables_of([db])[db]
 
-    def list_tables_of(self, dbs: list[str]) -> dict[str, dict[str, TableRef]]:
-        """The tables of each of these databases at their current snapshots, in one catalog query."""
-        for db in dbs:
-            validate_name(db, "database name")
+    @cached_property
+    def _tables_of(self) -> Select:
+        # Built once (every query's sandbox spec runs it); the databases are an expanding parameter.
         stmt = select(IcebergTables.table_namespace, IcebergTables.table_name, IcebergTables.metadata_location).where(
             IcebergTables.catalog_name == CATALOG_NAME,
-            IcebergTables.table_namespace.in_(sorted(set(dbs))),
+            IcebergTables.table_namespace.in_(bindparam("dbs", expanding=True)),
             IcebergTables.metadata_location.is_not(None),
         )
         # Rows written as views by other engines (schema v1) are not tables.
         type_filter = getattr(self.catalog, "_iceberg_type_filter", lambda: None)()
-        if type_filter is not None:
-            stmt = stmt.where(type_filter)
-        with Session(self.catalog.engine) as session:
-            rows = session.execute(stmt).all()
+        return stmt if type_filter is None else stmt.where(type_filter)
+
+    def list_tables_of(self, dbs: list[str]) -> dict[str, dict[str, TableRef]]:
+        """The tables of each of these databases at their current snapshots, in one catalog query."""
+        for db in dbs:
+            validate_name(db, "database name")
+        with self.catalog.engine.connect() as connection:
+            rows = connection.execute(self._tables_of, {"dbs": sorted(set(dbs))}).all()
         out: dict[str, dict[str, TableRef]] = {db: {} for db in dbs}
         for db, name, meta in sorted(rows):
             out[db][name] = TableRef(db, name, meta, _location_of(meta))

@@ -4,11 +4,14 @@ import logging
 import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
-from sqlalchemy import and_, event, func, select, update
+from sqlalchemy import and_, bindparam, event, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from openzone.config import Settings
 from openzone.db.session import after_commit, get_engine, session_scope
@@ -37,8 +40,25 @@ _pool_lock = threading.Lock()
 _free_slots: int | None = None
 _waiting: deque[tuple[str, bool]] = deque()  # (execution id, runs in the PostgreSQL warehouse)
 _cancel_events: dict[str, threading.Event] = {}
-# Set when an execution's final state is committed; lets GetQueryExecution answer the moment it ends.
-_finished_events: dict[str, threading.Event] = {}
+
+
+class _Finished(threading.Event):
+    """Set when an execution's final state is committed; lets GetQueryExecution answer the moment it ends.
+    `values` are the columns that commit wrote (None if it failed), so the waiter need not read them back."""
+
+    values: dict | None = None
+
+
+_finished_events: dict[str, _Finished] = {}
+
+
+class _Prepared(NamedTuple):
+    """An execution marked RUNNING: what its worker needs to run it."""
+
+    spec: SandboxSpec
+    query: str
+    producer_db: str
+    started: datetime
 
 
 def _executor(settings: Settings) -> ThreadPoolExecutor:
@@ -84,7 +104,7 @@ def _enqueue(settings: Settings, execution_id: str, in_warehouse: bool = False) 
     _executor(settings).submit(_run, settings, execution_id, None, in_warehouse)
 
 
-def _submit_on_commit(session: Session, settings: Settings, execution_id: str, prepared: tuple) -> None:
+def _submit_on_commit(session: Session, settings: Settings, execution_id: str, prepared: _Prepared) -> None:
     """Hand a RUNNING execution (and its reserved slot) to a worker once the transaction commits;
     give the slot back if it rolls back instead."""
     committed = ended = False
@@ -109,19 +129,36 @@ def _submit_on_commit(session: Session, settings: Settings, execution_id: str, p
     event.listen(session, "after_transaction_end", on_end)
 
 
+# The statements on every query's path are built once, with bound parameters: building a statement
+# costs more than running it, above all when DuckDB has just pushed this code out of the CPU's caches.
+# The environment, its project and domain, and the caller's place in them, in one statement.
+_ENVIRONMENT_FOR = (
+    select(Environment, Project.domain_id.label("project_domain"), UserProfile.user_id.label("profile"),
+           ProjectMember.designation)
+    .outerjoin(Project, Project.id == Environment.project_id)
+    .outerjoin(UserProfile, and_(UserProfile.domain_id == Environment.domain_id,
+                                 UserProfile.user_id == bindparam("actor")))
+    .outerjoin(ProjectMember, and_(ProjectMember.project_id == Environment.project_id,
+                                   ProjectMember.user_id == bindparam("actor")))
+    .where(Environment.id == bindparam("workgroup")))
+# An execution and the caller's membership of its environment's project.
+_EXECUTION_FOR = (
+    select(QueryExecution, ProjectMember.designation)
+    .join(Environment, Environment.id == QueryExecution.environment_id)
+    .outerjoin(ProjectMember, and_(ProjectMember.project_id == Environment.project_id,
+                                   ProjectMember.user_id == bindparam("actor")))
+    .where(QueryExecution.id == bindparam("execution")))
+_INSERT_EXECUTION = insert(QueryExecution.__table__)
+_UPDATE_EXECUTION = update(QueryExecution.__table__).where(QueryExecution.__table__.c.id == bindparam("execution"))
+_STARTED_AT = select(func.coalesce(QueryExecution.started_at, QueryExecution.created_at)).where(
+    QueryExecution.id == bindparam("execution"))
+
+
 def _environment_for(session: Session, actor: User, workgroup: str | None) -> Environment:
     if not workgroup or workgroup == "primary":
         raise ValidationError("WorkGroup must be the id of one of your data lake or data warehouse environments.")
-    # Every query starts here: the environment, its project and domain, and the caller's place in them,
-    # in one statement; refusals in projects.get_project's order and words.
-    row = session.execute(
-        select(Environment, Project.domain_id.label("project_domain"), UserProfile.user_id.label("profile"),
-               ProjectMember.designation)
-        .outerjoin(Project, Project.id == Environment.project_id)
-        .outerjoin(UserProfile, and_(UserProfile.domain_id == Environment.domain_id, UserProfile.user_id == actor.id))
-        .outerjoin(ProjectMember, and_(ProjectMember.project_id == Environment.project_id,
-                                       ProjectMember.user_id == actor.id))
-        .where(Environment.id == workgroup)).first()
+    # Every query starts here; refusals in projects.get_project's order and words.
+    row = session.execute(_ENVIRONMENT_FOR, {"actor": actor.id, "workgroup": workgroup}).first()
     if row is None:
         raise NotFoundError(f"WorkGroup {workgroup} is not found.")
     environment = row.Environment
@@ -146,30 +183,32 @@ def start(session: Session, actor: User, settings: Settings, p: dict) -> QueryEx
     if not in_warehouse and database not in (environment.producer_db, environment.consumer_db):
         raise ValidationError(f"Database {database} is not available in this workgroup; use "
                               f"{environment.producer_db} or {environment.consumer_db}.")
-    execution = QueryExecution(id=new_user_id(), environment_id=environment.id, user_id=actor.id,
-                               query=p["QueryString"], database=database,
-                               client_token=p.get("ClientRequestToken"))
+    now = utcnow()
+    row = {"id": new_user_id(), "environment_id": environment.id, "user_id": actor.id, "query": p["QueryString"],
+           "database": database, "client_token": p.get("ClientRequestToken"), "state": "QUEUED",
+           "statement_type": "DML", "created_at": now, "updated_at": now}
     prepared = None
     if not in_warehouse and _take_slot(settings):
         # A free slot: run it straight away, without a second transaction in the worker to mark
         # it RUNNING (read before the insert: SQLite's write lock is then held only briefly).
         try:
-            prepared = (_spec(session, settings, environment, database), execution.query, environment.producer_db)
+            spec = _spec(session, settings, environment, database)
         except BaseException:
             _release_slot(settings)
             raise
         # Submitted and started in the same instant (SubmissionDateTime <= start, as Athena reports).
-        execution.state = "RUNNING"
-        execution.created_at = execution.started_at = utcnow()
-    session.add(execution)
-    _cancel_events[execution.id] = threading.Event()
-    _finished_events[execution.id] = threading.Event()
+        now = row["created_at"] = row["updated_at"] = row["started_at"] = utcnow()
+        row["state"] = "RUNNING"
+        prepared = _Prepared(spec, row["query"], environment.producer_db, now)
+    session.execute(_INSERT_EXECUTION, row)  # a Core insert: the ORM's unit of work costs twice as much here
+    execution_id = row["id"]
+    _cancel_events[execution_id] = threading.Event()
+    _finished_events[execution_id] = _Finished()
     if prepared is not None:
-        _submit_on_commit(session, settings, execution.id, prepared)
+        _submit_on_commit(session, settings, execution_id, prepared)
     else:
-        after_commit(session, lambda: _enqueue(settings, execution.id, in_warehouse))
-    session.flush()
-    return execution
+        after_commit(session, lambda: _enqueue(settings, execution_id, in_warehouse))
+    return QueryExecution(**row)  # as written; not in the session
 
 
 def shutdown() -> None:
@@ -201,19 +240,19 @@ def _spec(session: Session, settings: Settings, environment: Environment, databa
                        threads=settings.query_threads, filters=filters)
 
 
-def _run(settings: Settings, execution_id: str, prepared: tuple | None = None, in_warehouse: bool = False) -> None:
+def _run(settings: Settings, execution_id: str, prepared: _Prepared | None = None, in_warehouse: bool = False) -> None:
     """Worker thread body (holding a slot): run one execution and record how it ended, whatever happens.
 
-    `prepared` is the spec, query and producer database of an execution already marked RUNNING;
-    without it, a QUEUED execution is marked RUNNING here first.
+    Without `prepared` (an execution already marked RUNNING), a QUEUED execution is marked RUNNING here first.
     """
     cancel = _cancel_events.setdefault(execution_id, threading.Event())
+    values = None
     try:
         if in_warehouse:
             outcome = warehouse_queries.run(settings, execution_id, cancel)
         else:
             prepared = prepared or _prepare(settings, execution_id)
-            outcome = _execute(settings, execution_id, *prepared, cancel) if prepared else None
+            outcome = _execute(settings, execution_id, prepared, cancel) if prepared else None
     except Exception:
         log.exception("query %s failed inside the query service", execution_id)
         outcome = {"state": "FAILED", "state_reason": "The query service could not run this query.",
@@ -222,27 +261,30 @@ def _run(settings: Settings, execution_id: str, prepared: tuple | None = None, i
         _cancel_events.pop(execution_id, None)
     try:
         if outcome:
-            _record(settings, execution_id, outcome)
+            values = _record(settings, execution_id, outcome, prepared.started if prepared else None)
     finally:
         # The slot first: a client told that this query ended may start its next one at once.
         _release_slot(settings)
         finished = _finished_events.pop(execution_id, None)
         if finished is not None:
+            finished.values = values
             finished.set()
 
 
-def _record(settings: Settings, execution_id: str, outcome: dict) -> None:
+def _record(settings: Settings, execution_id: str, outcome: dict, started: datetime | None) -> dict:
+    """Commit how an execution ended (`started`: when it began RUNNING, None to read it); the values written."""
     # Core statements, not the ORM: this runs once per query, between the engine and the client.
-    table = QueryExecution.__table__
     with get_engine(settings.metadata_url).begin() as connection:
-        started = connection.execute(select(func.coalesce(table.c.started_at, table.c.created_at))
-                                     .where(table.c.id == execution_id)).scalar_one()
+        if started is None:
+            started = connection.execute(_STARTED_AT, {"execution": execution_id}).scalar_one()
         completed = utcnow()
-        connection.execute(update(table).where(table.c.id == execution_id).values(
-            **outcome, completed_at=completed, engine_ms=int((completed - started).total_seconds() * 1000)))
+        values = {**outcome, "completed_at": completed, "updated_at": completed,
+                  "engine_ms": int((completed - started).total_seconds() * 1000)}
+        connection.execute(_UPDATE_EXECUTION, {**values, "execution": execution_id})
+    return values
 
 
-def _prepare(settings: Settings, execution_id: str) -> tuple[SandboxSpec, str, str] | None:
+def _prepare(settings: Settings, execution_id: str) -> _Prepared | None:
     """Mark a QUEUED execution RUNNING and build its sandbox spec; None if it was cancelled meanwhile."""
     with session_scope(settings.metadata_url) as session:
         execution = session.get(QueryExecution, execution_id)
@@ -250,7 +292,8 @@ def _prepare(settings: Settings, execution_id: str) -> tuple[SandboxSpec, str, s
             return None
         environment = session.get(Environment, execution.environment_id)
         execution.state, execution.started_at = "RUNNING", utcnow()
-        return _spec(session, settings, environment, execution.database), execution.query, environment.producer_db
+        return _Prepared(_spec(session, settings, environment, execution.database), execution.query,
+                         environment.producer_db, execution.started_at)
 
 
 @lru_cache(maxsize=4)
@@ -263,12 +306,11 @@ def _extension_dir(path: str) -> Path:
     return verify_signatures(prepare_extension_dir(Path(path)))
 
 
-def _execute(settings: Settings, execution_id: str, spec: SandboxSpec, sql: str, producer_db: str,
-             cancel: threading.Event) -> dict:
+def _execute(settings: Settings, execution_id: str, prepared: _Prepared, cancel: threading.Event) -> dict:
     """Run the query and return the execution's final fields."""
     try:
-        result = run_query(spec, sql, ext_dir=_extension_dir(str(settings.extension_dir)),
-                           warehouse=get_warehouse(settings), writable_database=producer_db,
+        result = run_query(prepared.spec, prepared.query, ext_dir=_extension_dir(str(settings.extension_dir)),
+                           warehouse=get_warehouse(settings), writable_database=prepared.producer_db,
                            timeout_s=settings.query_timeout_seconds, cancel=cancel)
     except QueryCancelled:
         return {"state": "CANCELLED", "state_reason": "Query was cancelled by the user."}
@@ -292,21 +334,17 @@ def wait_and_get(session: Session, actor: User, execution_id: str, wait_seconds:
     execution = get(session, actor, execution_id)
     if execution.state in ("QUEUED", "RUNNING") and wait_seconds > 0:
         finished = _finished_events.get(execution_id)
-        if finished is not None:  # None: it ended (or runs in another process) since we read it
-            finished.wait(wait_seconds)
-        session.refresh(execution)
+        if finished is not None and finished.wait(wait_seconds) and finished.values is not None:
+            for key, value in finished.values.items():  # what the worker committed, without reading it back
+                set_committed_value(execution, key, value)
+        else:  # None: it ended (or runs in another process) since we read it; or it is still running
+            session.refresh(execution)
     return execution
 
 
 def get(session: Session, actor: User, execution_id: str) -> QueryExecution:
     """A query execution of an environment the caller is a member of."""
-    # One statement: the execution and the caller's membership of its environment's project.
-    row = session.execute(
-        select(QueryExecution, ProjectMember.designation)
-        .join(Environment, Environment.id == QueryExecution.environment_id)
-        .outerjoin(ProjectMember, and_(ProjectMember.project_id == Environment.project_id,
-                                       ProjectMember.user_id == actor.id))
-        .where(QueryExecution.id == execution_id)).first()
+    row = session.execute(_EXECUTION_FOR, {"actor": actor.id, "execution": execution_id}).first()
     if row is None or not (actor.is_admin or row.designation is not None):
         raise NotFoundError(f"QueryExecution {execution_id} was not found")
     return row.QueryExecution

@@ -4,7 +4,7 @@ import hashlib
 import json
 from datetime import datetime
 
-from sqlalchemy import String, UniqueConstraint, insert, select
+from sqlalchemy import String, UniqueConstraint, bindparam, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from openzone.db.base import Base
@@ -25,6 +25,14 @@ class IdempotencyRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# Built once with bound parameters (every StartQueryExecution carries a token, so these are on the query path).
+_RECORDS = IdempotencyRecord.__table__
+_REPLAY = select(_RECORDS.c.request_hash, _RECORDS.c.response).where(
+    _RECORDS.c.principal_id == bindparam("principal"), _RECORDS.c.operation == bindparam("operation"),
+    _RECORDS.c.token == bindparam("token"))
+_REMEMBER = insert(_RECORDS)
+
+
 def request_hash(params: dict, token_member: str) -> str:
     material = {k: v for k, v in params.items() if k != token_member}
     return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
@@ -32,11 +40,8 @@ def request_hash(params: dict, token_member: str) -> str:
 
 def replay(session: Session, principal_id: str, operation: str, token: str, digest: str) -> dict | None:
     """The stored response for this token, None if new; ConflictError if the input differs."""
-    # Core statements on the session's connection (same transaction): every StartQueryExecution
-    # carries a token, so this is on the query path.
-    table = IdempotencyRecord.__table__
-    record = session.execute(select(table.c.request_hash, table.c.response).where(
-        table.c.principal_id == principal_id, table.c.operation == operation, table.c.token == token)).first()
+    # Core statements on the session's connection (same transaction).
+    record = session.execute(_REPLAY, {"principal": principal_id, "operation": operation, "token": token}).first()
     if record is None:
         return None
     if record.request_hash != digest:
@@ -47,6 +52,5 @@ def replay(session: Session, principal_id: str, operation: str, token: str, dige
 
 def remember(session: Session, principal_id: str, operation: str, token: str, digest: str, response: dict) -> None:
     """Store the response given for this token."""
-    session.execute(insert(IdempotencyRecord.__table__).values(
-        principal_id=principal_id, operation=operation, token=token, request_hash=digest, response=response,
-        created_at=utcnow()))
+    session.execute(_REMEMBER, {"principal_id": principal_id, "operation": operation, "token": token,
+                                "request_hash": digest, "response": response, "created_at": utcnow()})
