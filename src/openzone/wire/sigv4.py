@@ -6,10 +6,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote
 
 from openzone.errors import AccessDeniedError, AuthenticationError
 
+_AMZ_DATE_RE = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z", re.ASCII)
 _AUTH_RE = re.compile(
     r"AWS4-HMAC-SHA256\s+Credential=(?P<credential>[^,\s]+),\s*"
     r"SignedHeaders=(?P<signed>[^,\s]+),\s*Signature=(?P<signature>[0-9a-f]{64})"
@@ -76,9 +78,10 @@ def verify(
 
 
 def _check_time(amz_date: str, date: str, skew: int, now: datetime) -> None:
+    match = _AMZ_DATE_RE.fullmatch(amz_date)  # not strptime: it costs ten times as much, on every request
     try:
-        signed_at = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
-    except ValueError:
+        signed_at = datetime(*map(int, match.groups()), tzinfo=timezone.utc)
+    except (AttributeError, ValueError):  # no match; or no such date
         raise AuthenticationError("IncompleteSignatureException", "X-Amz-Date header is missing or malformed.") from None
     if not amz_date.startswith(date):
         raise AuthenticationError("InvalidSignatureException", "Credential date does not match X-Amz-Date.")
@@ -107,6 +110,7 @@ def _canonical_request(request: SignedRequest, signed_headers: list[str]) -> str
                       ";".join(signed_headers), payload_hash])
 
 
+@lru_cache(maxsize=256)  # one per key, day, region and service: the same for a day's requests
 def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     key = hmac.new(("AWS4" + secret).encode(), date.encode(), hashlib.sha256).digest()
     for part in (region, service, "aws4_request"):
