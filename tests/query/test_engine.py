@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 
 from openzone.lake.warehouse import Warehouse
+from openzone.query import engine
 from openzone.query.engine import (
     CTAS,
     EXPLAIN,
@@ -72,7 +73,25 @@ def run(wh: Warehouse, ext_dir: Path):
 
 @pytest.fixture(scope="module")
 def parser() -> duckdb.DuckDBPyConnection:
-    return duckdb.connect()
+    return engine._parser()  # where run_query checks statements
+
+
+def test_the_parse_only_connection_reads_nothing_and_cannot_be_reconfigured(parser) -> None:
+    assert parser is engine._parser()  # one per thread, kept
+    with pytest.raises(duckdb.PermissionException):
+        parser.execute("SELECT * FROM read_text('/etc/hostname')")
+    with pytest.raises(duckdb.Error, match="locked"):
+        parser.execute("SET enable_external_access = true")
+    assert parser.execute("SELECT current_setting('threads')").fetchone()[0] == 1
+
+
+def test_a_refused_statement_never_opens_a_sandbox(wh: Warehouse, ext_dir: Path) -> None:
+    class NoSandbox(SandboxPool):
+        def cursor(self, spec, ext_dir):
+            raise AssertionError("a sandbox was opened for a refused statement")
+
+    with pytest.raises(QueryRefused, match="Reading files"):
+        run_query(_spec(wh), "SELECT * FROM '/etc/passwd'", ext_dir=ext_dir, warehouse=wh, pool=NoSandbox(size=1))
 
 
 @pytest.mark.parametrize(

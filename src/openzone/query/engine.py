@@ -257,6 +257,25 @@ def _split_write(con: duckdb.DuckDBPyConnection, text: str, kind: str) -> Statem
     return Statement(kind, _inner_select(con, text[tokens[i][0] :], refusal), db, name)
 
 
+_parsers = threading.local()
+
+
+def _parser() -> duckdb.DuckDBPyConnection:
+    """This thread's parse-only DuckDB: no tables, no files, one thread.
+
+    The checks only parse, so they need no sandbox (a refused query never opens one), and one thread
+    answers json_serialize_sql in ~0.18 ms where a sandbox's two take ~0.29.
+    """
+    con = getattr(_parsers, "con", None)
+    if con is None:
+        con = duckdb.connect(":memory:", config={"threads": 1, "autoinstall_known_extensions": "false",
+                                                  "autoload_known_extensions": "false"})
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+        _parsers.con = con
+    return con
+
+
 def check_statement(con: duckdb.DuckDBPyConnection, sql: str) -> Statement:
     """Parse one statement with DuckDB and allow only SELECT, EXPLAIN, CTAS and INSERT ... SELECT."""
     stmt = _single(con, sql)
@@ -418,8 +437,8 @@ def _run_in_sandbox(
     pool: SandboxPool,
 ) -> tuple[Statement, tuple[str, str] | None, list[tuple[str, str]], pa.Table]:
     """Check `sql`, resolve a write's target, and run the SELECT part on a fresh sandbox cursor."""
+    stmt = check_statement(_parser(), sql)
     with pool.cursor(spec, ext_dir) as cur:
-        stmt = check_statement(cur, sql)
         target = None
         if stmt.kind in (CTAS, INSERT):
             target = _write_target(stmt, spec, writable_database, warehouse)
