@@ -32,8 +32,9 @@ class Settings(BaseSettings):
     query_concurrency: int = 4
     # Finished results kept in memory for GetQueryResults paging (Arrow bytes; the files stay the truth).
     query_result_cache_bytes: int = 64 * 1024 * 1024
-    # GetQueryExecution on an unfinished query waits up to this long for it to finish (long poll).
-    query_status_wait_seconds: float = 0.25
+    # GetQueryExecution on an unfinished query waits up to this long for it to finish (long poll): a client
+    # learns at once that a query of up to this long ended, and polls less (each poll takes CPU from queries).
+    query_status_wait_seconds: float = 1.0
     # Business-name predictions: an optional OpenAI-compatible endpoint (base URL, e.g. http://127.0.0.1:11434,
     # or a full .../v1/chat/completions URL) that refines the built-in generator's names. Unset: built-in only.
     predictions_llm_url: str | None = None

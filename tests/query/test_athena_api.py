@@ -224,6 +224,24 @@ def test_get_query_execution_of_a_running_query_returns_after_the_wait(server, w
         world.consumer.athena.stop_query_execution(QueryExecutionId=qid)
 
 
+def test_get_query_execution_answers_at_once_while_enough_calls_are_waiting(server, world, monkeypatch):
+    qid = start(world.consumer, world.analytics_env["id"], RUNAWAY)
+    held = 0
+    try:
+        wait_for(lambda: state_of(world.consumer, qid)["State"] == "RUNNING")
+        monkeypatch.setattr(server.settings, "query_status_wait_seconds", 10.0)
+        while service._long_polls.acquire(blocking=False):  # as if MAX_LONG_POLLS calls were waiting
+            held += 1
+        assert held == service.MAX_LONG_POLLS
+        began = time.monotonic()
+        assert state_of(world.consumer, qid)["State"] == "RUNNING"
+        assert time.monotonic() - began < 2  # not the 10 s wait
+    finally:
+        for _ in range(held):
+            service._long_polls.release()
+        world.consumer.athena.stop_query_execution(QueryExecutionId=qid)
+
+
 def test_a_query_waits_queued_while_every_slot_is_busy_then_runs(world):
     env, runaways = world.analytics_env["id"], []
     try:

@@ -50,6 +50,10 @@ class _Finished(threading.Event):
 
 
 _finished_events: dict[str, _Finished] = {}
+# A waiting GetQueryExecution holds one of the server's request threads (anyio's default: 40), so only
+# this many wait at once; the others answer straight away, as a plain poll would.
+MAX_LONG_POLLS = 10
+_long_polls = threading.BoundedSemaphore(MAX_LONG_POLLS)
 
 
 class _Prepared(NamedTuple):
@@ -332,13 +336,23 @@ def wait_and_get(session: Session, actor: User, execution_id: str, wait_seconds:
     on the next poll) cuts both the detection delay and the CPU the polling takes from queries.
     """
     execution = get(session, actor, execution_id)
-    if execution.state in ("QUEUED", "RUNNING") and wait_seconds > 0:
-        finished = _finished_events.get(execution_id)
-        if finished is not None and finished.wait(wait_seconds) and finished.values is not None:
-            for key, value in finished.values.items():  # what the worker committed, without reading it back
-                set_committed_value(execution, key, value)
-        else:  # None: it ended (or runs in another process) since we read it; or it is still running
-            session.refresh(execution)
+    if execution.state not in ("QUEUED", "RUNNING") or wait_seconds <= 0:
+        return execution
+    finished = _finished_events.get(execution_id)
+    if finished is None:  # it ended (or runs in another process) since we read it
+        session.refresh(execution)
+        return execution
+    if not _long_polls.acquire(blocking=False):
+        return execution  # enough calls are waiting already: answer this one at once
+    try:
+        ended = finished.wait(wait_seconds)
+    finally:
+        _long_polls.release()
+    if ended and finished.values is not None:
+        for key, value in finished.values.items():  # what the worker committed, without reading it back
+            set_committed_value(execution, key, value)
+    else:
+        session.refresh(execution)
     return execution
 
 
