@@ -1,7 +1,7 @@
 """Athena wire operations: StartQueryExecution, GetQueryExecution, GetQueryResults, StopQueryExecution."""
 
 from openzone.query import results, service
-from openzone.query.models import QueryExecution
+from openzone.query.service import ExecutionRecord
 from openzone.wire.pagination import decode_token, encode_token
 from openzone.wire.registry import Call, athena
 from openzone.wire.render import Prerendered
@@ -15,7 +15,7 @@ def start_query_execution(call: Call, p: dict) -> dict:
     return {"QueryExecutionId": execution.id}
 
 
-def _execution(execution: QueryExecution) -> dict:
+def _execution(execution: ExecutionRecord) -> dict:
     status = {"State": execution.state, "StateChangeReason": execution.state_reason,
               "SubmissionDateTime": execution.created_at, "CompletionDateTime": execution.completed_at}
     if execution.state == "FAILED":

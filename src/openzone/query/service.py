@@ -11,7 +11,6 @@ from typing import NamedTuple
 
 from sqlalchemy import and_, bindparam, event, func, insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from openzone.config import Settings
 from openzone.db.session import after_commit, get_engine, session_scope
@@ -54,6 +53,25 @@ _finished_events: dict[str, _Finished] = {}
 # this many wait at once; the others answer straight away, as a plain poll would.
 MAX_LONG_POLLS = 10
 _long_polls = threading.BoundedSemaphore(MAX_LONG_POLLS)
+
+
+class ExecutionRecord(NamedTuple):
+    """A query execution as the Athena operations show it: as read, or as its worker just committed it."""
+
+    id: str
+    environment_id: str
+    query: str
+    database: str
+    state: str
+    state_reason: str | None
+    error_type: str | None
+    statement_type: str
+    columns: list | None
+    row_count: int | None
+    update_count: int | None
+    created_at: datetime
+    completed_at: datetime | None
+    engine_ms: int | None
 
 
 class _Prepared(NamedTuple):
@@ -145,15 +163,18 @@ _ENVIRONMENT_FOR = (
     .outerjoin(ProjectMember, and_(ProjectMember.project_id == Environment.project_id,
                                    ProjectMember.user_id == bindparam("actor")))
     .where(Environment.id == bindparam("workgroup")))
-# An execution and the caller's membership of its environment's project.
+# An execution and the caller's membership of its environment's project (columns, not an entity: read
+# on every GetQueryExecution and every page of GetQueryResults).
 _EXECUTION_FOR = (
-    select(QueryExecution, ProjectMember.designation)
+    select(*(QueryExecution.__table__.c[name] for name in ExecutionRecord._fields), ProjectMember.designation)
     .join(Environment, Environment.id == QueryExecution.environment_id)
     .outerjoin(ProjectMember, and_(ProjectMember.project_id == Environment.project_id,
                                    ProjectMember.user_id == bindparam("actor")))
     .where(QueryExecution.id == bindparam("execution")))
 _INSERT_EXECUTION = insert(QueryExecution.__table__)
 _UPDATE_EXECUTION = update(QueryExecution.__table__).where(QueryExecution.__table__.c.id == bindparam("execution"))
+_CANCEL_QUEUED = update(QueryExecution.__table__).where(
+    QueryExecution.__table__.c.id == bindparam("execution"), QueryExecution.__table__.c.state == "QUEUED")
 _STARTED_AT = select(func.coalesce(QueryExecution.started_at, QueryExecution.created_at)).where(
     QueryExecution.id == bindparam("execution"))
 
@@ -329,7 +350,7 @@ def _execute(settings: Settings, execution_id: str, prepared: _Prepared, cancel:
     return {"state": "SUCCEEDED", "columns": [list(c) for c in result.columns], "row_count": result.table.num_rows}
 
 
-def wait_and_get(session: Session, actor: User, execution_id: str, wait_seconds: float) -> QueryExecution:
+def wait_and_get(session: Session, actor: User, execution_id: str, wait_seconds: float) -> ExecutionRecord:
     """Like get(), but an unfinished execution is given up to `wait_seconds` to finish first.
 
     Athena clients poll GetQueryExecution in a loop; answering as soon as the query ends (instead of
@@ -340,42 +361,40 @@ def wait_and_get(session: Session, actor: User, execution_id: str, wait_seconds:
         return execution
     finished = _finished_events.get(execution_id)
     if finished is None:  # it ended (or runs in another process) since we read it
-        session.refresh(execution)
-        return execution
+        return get(session, actor, execution_id)
     if not _long_polls.acquire(blocking=False):
         return execution  # enough calls are waiting already: answer this one at once
     try:
         ended = finished.wait(wait_seconds)
     finally:
         _long_polls.release()
-    if ended and finished.values is not None:
-        for key, value in finished.values.items():  # what the worker committed, without reading it back
-            set_committed_value(execution, key, value)
-    else:
-        session.refresh(execution)
-    return execution
+    if ended and finished.values is not None:  # what the worker committed, without reading it back
+        return execution._replace(**{k: v for k, v in finished.values.items() if k in ExecutionRecord._fields})
+    return get(session, actor, execution_id)
 
 
-def get(session: Session, actor: User, execution_id: str) -> QueryExecution:
+def get(session: Session, actor: User, execution_id: str) -> ExecutionRecord:
     """A query execution of an environment the caller is a member of."""
-    row = session.execute(_EXECUTION_FOR, {"actor": actor.id, "execution": execution_id}).first()
+    row = session.connection().execute(_EXECUTION_FOR, {"actor": actor.id, "execution": execution_id}).first()
     if row is None or not (actor.is_admin or row.designation is not None):
         raise NotFoundError(f"QueryExecution {execution_id} was not found")
-    return row.QueryExecution
+    return ExecutionRecord(*row[:-1])
 
 
 def stop(session: Session, actor: User, execution_id: str) -> None:
     """Cancel a queued or running query (a finished one is left as it is, as Athena does)."""
-    execution = get(session, actor, execution_id)
-    if execution.state == "QUEUED":
-        execution.state, execution.state_reason, execution.completed_at = "CANCELLED", "Query was cancelled by the user.", utcnow()
+    get(session, actor, execution_id)
+    now = utcnow()
+    session.connection().execute(_CANCEL_QUEUED, {"execution": execution_id, "state": "CANCELLED",
+                                                  "state_reason": "Query was cancelled by the user.",
+                                                  "completed_at": now, "updated_at": now})
     event = _cancel_events.get(execution_id)
     if event is not None:
         event.set()
 
 
 def read_results(session: Session, actor: User, settings: Settings, execution_id: str, offset: int,
-                 limit: int) -> tuple[QueryExecution, list[dict], bool]:
+                 limit: int) -> tuple[ExecutionRecord, list[dict], bool]:
     """One page of rows (Athena's header row first on the first page) and whether more follow."""
     execution = get(session, actor, execution_id)
     if execution.state != "SUCCEEDED":
