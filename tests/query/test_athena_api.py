@@ -4,10 +4,10 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from conftest import wait_for
-from openzone.db.session import session_scope
+from openzone.db.session import get_engine, session_scope
 from openzone.identity.models import User
 from openzone.query import service
 from openzone.query.models import QueryExecution
@@ -239,6 +239,38 @@ def test_get_query_execution_answers_at_once_while_enough_calls_are_waiting(serv
     finally:
         for _ in range(held):
             service._long_polls.release()
+        world.consumer.athena.stop_query_execution(QueryExecutionId=qid)
+
+
+def test_the_starter_waits_without_reading_the_execution_first_and_others_are_checked(server, world, monkeypatch):
+    colleague = server.user()
+    world.admin.dz.create_user_profile(domainIdentifier=world.domain_id, userIdentifier=colleague.arn)
+    world.consumer.dz.create_project_membership(domainIdentifier=world.domain_id, projectIdentifier=world.analytics_id,
+                                                member={"userIdentifier": colleague.arn},
+                                                designation="PROJECT_CONTRIBUTOR")
+    reads = []
+
+    def count(_connection, _cursor, statement, *_):
+        if statement.lstrip().upper().startswith("SELECT") and "FROM query_executions" in statement:
+            reads.append(statement)
+
+    qid = start(world.consumer, world.analytics_env["id"], RUNAWAY)
+    engine = get_engine(server.settings.metadata_url)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        wait_for(lambda: state_of(world.consumer, qid)["State"] == "RUNNING")
+        monkeypatch.setattr(server.settings, "query_status_wait_seconds", 0.2)
+        reads.clear()
+        assert state_of(world.consumer, qid)["State"] == "RUNNING"
+        assert len(reads) == 1  # only after the wait: it started the query a moment ago
+        reads.clear()
+        assert state_of(colleague, qid)["State"] == "RUNNING"
+        assert len(reads) == 2  # checked first, then read again after the wait
+        began = time.monotonic()
+        code, _ = athena_error(world.producer.athena.get_query_execution, QueryExecutionId=qid)
+        assert code == "InvalidRequestException" and time.monotonic() - began < 0.2  # refused before any wait
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
         world.consumer.athena.stop_query_execution(QueryExecutionId=qid)
 
 

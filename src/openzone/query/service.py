@@ -43,9 +43,16 @@ _cancel_events: dict[str, threading.Event] = {}
 
 class _Finished(threading.Event):
     """Set when an execution's final state is committed; lets GetQueryExecution answer the moment it ends.
-    `values` are the columns that commit wrote (None if it failed), so the waiter need not read them back."""
+
+    `values` are the columns that commit wrote (None if it failed); with `started` (the execution as
+    StartQueryExecution wrote it, and who started it) the starter's own wait needs no database read.
+    """
 
     values: dict | None = None
+
+    def __init__(self, started: "ExecutionRecord", starter: str) -> None:
+        super().__init__()
+        self.started, self.starter = started, starter
 
 
 _finished_events: dict[str, _Finished] = {}
@@ -228,7 +235,8 @@ def start(session: Session, actor: User, settings: Settings, p: dict) -> QueryEx
     session.execute(_INSERT_EXECUTION, row)  # a Core insert: the ORM's unit of work costs twice as much here
     execution_id = row["id"]
     _cancel_events[execution_id] = threading.Event()
-    _finished_events[execution_id] = _Finished()
+    _finished_events[execution_id] = _Finished(
+        ExecutionRecord(**{name: row.get(name) for name in ExecutionRecord._fields}), actor.id)
     if prepared is not None:
         _submit_on_commit(session, settings, execution_id, prepared)
     else:
@@ -356,20 +364,22 @@ def wait_and_get(session: Session, actor: User, execution_id: str, wait_seconds:
     Athena clients poll GetQueryExecution in a loop; answering as soon as the query ends (instead of
     on the next poll) cuts both the detection delay and the CPU the polling takes from queries.
     """
-    execution = get(session, actor, execution_id)
-    if execution.state not in ("QUEUED", "RUNNING") or wait_seconds <= 0:
-        return execution
     finished = _finished_events.get(execution_id)
-    if finished is None:  # it ended (or runs in another process) since we read it
+    if finished is None or wait_seconds <= 0:  # None: it ended (or runs in another process)
         return get(session, actor, execution_id)
-    if not _long_polls.acquire(blocking=False):
-        return execution  # enough calls are waiting already: answer this one at once
+    # Whoever started a query still running here passed get()'s membership check a moment ago, in
+    # StartQueryExecution: their wait reads nothing before the query ends (a read now takes CPU from it).
+    execution = None if finished.starter == actor.id else get(session, actor, execution_id)
+    if execution is not None and execution.state not in ("QUEUED", "RUNNING"):
+        return execution
+    if not _long_polls.acquire(blocking=False):  # enough calls are waiting already: answer this one at once
+        return execution or get(session, actor, execution_id)
     try:
         ended = finished.wait(wait_seconds)
     finally:
         _long_polls.release()
     if ended and finished.values is not None:  # what the worker committed, without reading it back
-        return execution._replace(**{k: v for k, v in finished.values.items() if k in ExecutionRecord._fields})
+        return finished.started._replace(**{k: v for k, v in finished.values.items() if k in ExecutionRecord._fields})
     return get(session, actor, execution_id)
 
 
