@@ -41,27 +41,6 @@ _waiting: deque[tuple[str, bool]] = deque()  # (execution id, runs in the Postgr
 _cancel_events: dict[str, threading.Event] = {}
 
 
-class _Finished(threading.Event):
-    """Set when an execution's final state is committed; lets GetQueryExecution answer the moment it ends.
-
-    `values` are the columns that commit wrote (None if it failed); with `started` (the execution as
-    StartQueryExecution wrote it, and who started it) the starter's own wait needs no database read.
-    """
-
-    values: dict | None = None
-
-    def __init__(self, started: "ExecutionRecord", starter: str) -> None:
-        super().__init__()
-        self.started, self.starter = started, starter
-
-
-_finished_events: dict[str, _Finished] = {}
-# A waiting GetQueryExecution holds one of the server's request threads (anyio's default: 40), so only
-# this many wait at once; the others answer straight away, as a plain poll would.
-MAX_LONG_POLLS = 10
-_long_polls = threading.BoundedSemaphore(MAX_LONG_POLLS)
-
-
 class ExecutionRecord(NamedTuple):
     """A query execution as the Athena operations show it: as read, or as its worker just committed it."""
 
@@ -79,6 +58,27 @@ class ExecutionRecord(NamedTuple):
     created_at: datetime
     completed_at: datetime | None
     engine_ms: int | None
+
+
+class _Finished(threading.Event):
+    """Set when an execution's final state is committed; lets GetQueryExecution answer the moment it ends.
+
+    `values` are the columns that commit wrote (None if it failed); with `started` (the execution as
+    StartQueryExecution wrote it, and who started it) the starter's own wait needs no database read.
+    """
+
+    values: dict | None = None
+
+    def __init__(self, started: ExecutionRecord, starter: str) -> None:
+        super().__init__()
+        self.started, self.starter = started, starter
+
+
+_finished_events: dict[str, _Finished] = {}
+# A waiting GetQueryExecution holds one of the server's request threads (anyio's default: 40), so only
+# this many wait at once; the others answer straight away, as a plain poll would.
+MAX_LONG_POLLS = 10
+_long_polls = threading.BoundedSemaphore(MAX_LONG_POLLS)
 
 
 class _Prepared(NamedTuple):
