@@ -205,7 +205,7 @@ def _environment_for(session: Session, actor: User, workgroup: str | None) -> En
     return environment
 
 
-def start(session: Session, actor: User, settings: Settings, p: dict) -> QueryExecution:
+def start(session: Session, actor: User, settings: Settings, p: dict) -> ExecutionRecord:
     """Queue a query in the environment named by WorkGroup (members of its project only)."""
     environment = _environment_for(session, actor, p.get("WorkGroup"))
     in_warehouse = environment.warehouse_role is not None  # the SQL runs in PostgreSQL as the environment's role
@@ -235,13 +235,13 @@ def start(session: Session, actor: User, settings: Settings, p: dict) -> QueryEx
     session.execute(_INSERT_EXECUTION, row)  # a Core insert: the ORM's unit of work costs twice as much here
     execution_id = row["id"]
     _cancel_events[execution_id] = threading.Event()
-    _finished_events[execution_id] = _Finished(
-        ExecutionRecord(**{name: row.get(name) for name in ExecutionRecord._fields}), actor.id)
+    started = ExecutionRecord(**{name: row.get(name) for name in ExecutionRecord._fields})
+    _finished_events[execution_id] = _Finished(started, actor.id)
     if prepared is not None:
         _submit_on_commit(session, settings, execution_id, prepared)
     else:
         after_commit(session, lambda: _enqueue(settings, execution_id, in_warehouse))
-    return QueryExecution(**row)  # as written; not in the session
+    return started
 
 
 def shutdown() -> None:
@@ -276,7 +276,7 @@ def _spec(session: Session, settings: Settings, environment: Environment, databa
 def _run(settings: Settings, execution_id: str, prepared: _Prepared | None = None, in_warehouse: bool = False) -> None:
     """Worker thread body (holding a slot): run one execution and record how it ended, whatever happens.
 
-    Without `prepared` (an execution already marked RUNNING), a QUEUED execution is marked RUNNING here first.
+    `prepared` comes with an execution already marked RUNNING; without it, a QUEUED one is marked RUNNING here.
     """
     cancel = _cancel_events.setdefault(execution_id, threading.Event())
     values = None
