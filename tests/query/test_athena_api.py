@@ -1,5 +1,6 @@
 """The Athena-compatible query service through the unmodified boto3 athena client."""
 
+import os
 import time
 
 import pytest
@@ -312,3 +313,18 @@ def test_a_start_that_rolls_back_gives_its_slot_back(server, world):
         assert session.get(QueryExecution, execution.id) is None
     # And the slots still serve queries.
     assert query_rows(world.consumer, env, "SELECT 5 AS five") == [["5"]]
+
+
+def test_queries_run_in_worker_processes_and_keep_only_select_results(server, world):
+    env, results_dir = world.analytics_env["id"], server.settings.query_results_dir
+    before = set(results_dir.iterdir())
+    ctas = start(world.consumer, env, "CREATE TABLE kept AS SELECT 1 AS id")
+    wait_for(lambda: state_of(world.consumer, ctas)["State"] == "SUCCEEDED")
+    assert set(results_dir.iterdir()) == before  # its rows went to the lake; no file of them stays
+    qid = start(world.consumer, env, "SELECT 2 AS id")
+    wait_for(lambda: state_of(world.consumer, qid)["State"] == "SUCCEEDED")
+    assert set(results_dir.iterdir()) == before | {results_dir / f"{qid}.arrow"}
+    # The sandboxes are in the query workers: this process opened none.
+    from openzone.query.sandbox import DEFAULT_POOL
+    assert not DEFAULT_POOL._open
+    assert service._workers._idle and all(w.process.pid != os.getpid() for w in service._workers._idle)

@@ -6,10 +6,11 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 import pyarrow as pa
@@ -59,6 +60,16 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 _QUOTED = re.compile(r'"(?:[^"]|"")*"')
 # Words between CREATE/DROP/ALTER and the kind of object, skipped to name a refused statement.
 _MODIFIERS = {"OR", "REPLACE", "TEMP", "TEMPORARY", "PERSISTENT", "UNIQUE", "IF", "NOT", "EXISTS"}
+
+
+class Cancel(Protocol):
+    """What cancels a running query: a threading.Event, or a multiprocessing one in a query worker."""
+
+    def is_set(self) -> bool: ...
+
+
+# Runs a checked SELECT in a sandbox showing the spec: (spec, sql, time limit, cancel) -> (columns, rows).
+SelectRunner = Callable[[SandboxSpec, str, float, "Cancel | None"], tuple[list[tuple[str, str]], pa.Table]]
 
 
 class QueryError(Exception):
@@ -304,10 +315,10 @@ def check_statement(con: duckdb.DuckDBPyConnection, sql: str) -> Statement:
 class _PathScrubber:
     """Replaces server paths (warehouse, tables, extensions) in messages shown to users."""
 
-    def __init__(self, spec: SandboxSpec, warehouse: Warehouse | None, ext_dir: Path) -> None:
+    def __init__(self, spec: SandboxSpec, warehouse_dir: Path | None, ext_dir: Path) -> None:
         roots = {str(Path(ext_dir)), str(Path(ext_dir).resolve())}
-        if warehouse is not None:
-            roots |= {str(warehouse.warehouse_dir), str(warehouse.warehouse_dir.resolve())}
+        if warehouse_dir is not None:
+            roots |= {str(warehouse_dir), str(Path(warehouse_dir).resolve())}
         for views in spec.databases.values():
             for ref in views.values():
                 roots |= {ref.location.rstrip("/"), str(Path(ref.location).resolve())}
@@ -335,7 +346,7 @@ def _duckdb_error(e: duckdb.Error, spec: SandboxSpec, scrub: Callable[[str], str
 
 
 def _fetch(
-    cur: duckdb.DuckDBPyConnection, sql: str, timeout_s: float, cancel: threading.Event | None
+    cur: duckdb.DuckDBPyConnection, sql: str, timeout_s: float, cancel: Cancel | None
 ) -> tuple[list[tuple[str, str]], pa.Table]:
     """Run `sql` into Arrow, interrupting it when the time limit passes or `cancel` is set."""
     done = threading.Event()
@@ -426,24 +437,46 @@ def _write(kind: str, warehouse: Warehouse, db: str, name: str, data: pa.Table) 
     warehouse.append(db, name, data.rename_columns(target))
 
 
-def _run_in_sandbox(
-    spec: SandboxSpec,
-    sql: str,
-    ext_dir: Path,
-    writable_database: str | None,
-    warehouse: Warehouse | None,
-    timeout_s: float,
-    cancel: threading.Event | None,
-    pool: SandboxPool,
-) -> tuple[Statement, tuple[str, str] | None, list[tuple[str, str]], pa.Table]:
-    """Check `sql`, resolve a write's target, and run the SELECT part on a fresh sandbox cursor."""
+@contextmanager
+def user_errors(spec: SandboxSpec, warehouse_dir: Path | None, ext_dir: Path) -> Iterator[None]:
+    """Turn whatever a query raises into a QueryError whose message holds no server path."""
+    def scrub(message: str) -> str:  # built only when an error needs it: it resolves every table path
+        return _PathScrubber(spec, warehouse_dir, ext_dir)(message)
+
+    try:
+        yield
+    except QueryError as e:
+        raise type(e)(scrub(str(e))) from None
+    except SandboxOpenError as e:
+        raise QueryFailed(scrub(str(e))) from None
+    except duckdb.Error as e:
+        raise _duckdb_error(e, spec, scrub) from None
+
+
+def plan(
+    spec: SandboxSpec, sql: str, writable_database: str | None, warehouse: Warehouse | None
+) -> tuple[Statement, tuple[str, str] | None]:
+    """Check `sql` and resolve a write's target table: all a query needs before its sandbox."""
     stmt = check_statement(_parser(), sql)
+    target = _write_target(stmt, spec, writable_database, warehouse) if stmt.kind in (CTAS, INSERT) else None
+    return stmt, target
+
+
+def run_select(
+    spec: SandboxSpec, select_sql: str, ext_dir: Path, timeout_s: float, cancel: Cancel | None, pool: SandboxPool
+) -> tuple[list[tuple[str, str]], pa.Table]:
+    """Run a checked SELECT (a planned statement's `sql`) on a fresh cursor of the sandbox showing `spec`."""
     with pool.cursor(spec, ext_dir) as cur:
-        target = None
-        if stmt.kind in (CTAS, INSERT):
-            target = _write_target(stmt, spec, writable_database, warehouse)
-        columns, table = _fetch(cur, stmt.sql, timeout_s, cancel)
-    return stmt, target, columns, table
+        return _fetch(cur, select_sql, timeout_s, cancel)
+
+
+def store(stmt: Statement, target: tuple[str, str], warehouse: Warehouse, table: pa.Table) -> int:
+    """Write a CTAS or INSERT's rows to its target table; the number of rows written."""
+    try:
+        _write(stmt.kind, warehouse, *target, table)
+    except _WRITE_ERRORS as e:
+        raise QueryFailed(f"Cannot write the result to {target[0]}.{target[1]}: {e}") from None
+    return table.num_rows
 
 
 def run_query(
@@ -456,29 +489,22 @@ def run_query(
     timeout_s: float = 300.0,
     cancel: threading.Event | None = None,
     pool: SandboxPool = DEFAULT_POOL,
+    select: SelectRunner | None = None,
 ) -> QueryResult:
-    """Run one statement in a sandbox showing `spec`; CTAS/INSERT may write to `writable_database`."""
+    """Run one statement in a sandbox showing `spec`; CTAS/INSERT may write to `writable_database`.
+
+    The sandbox is `pool`'s, in this process, unless `select` runs the checked SELECT elsewhere (a query worker).
+    """
     if timeout_s <= 0:
         raise ValueError(f"Invalid time limit {timeout_s!r}")
-    def scrub(message: str) -> str:  # built only when an error needs it: it resolves every table path
-        return _PathScrubber(spec, warehouse, ext_dir)(message)
-
     if cancel is not None and cancel.is_set():
         raise QueryCancelled("Query was cancelled")
-    try:
-        stmt, target, columns, table = _run_in_sandbox(
-            spec, sql, ext_dir, writable_database, warehouse, timeout_s, cancel, pool
-        )
+    with user_errors(spec, warehouse.warehouse_dir if warehouse is not None else None, ext_dir):
+        stmt, target = plan(spec, sql, writable_database, warehouse)
+        if select is None:
+            columns, table = run_select(spec, stmt.sql, ext_dir, timeout_s, cancel, pool)
+        else:
+            columns, table = select(spec, stmt.sql, timeout_s, cancel)
         if target is None:
             return QueryResult(columns, table, None, stmt.kind)
-        try:
-            _write(stmt.kind, warehouse, *target, table)
-        except _WRITE_ERRORS as e:
-            raise QueryFailed(f"Cannot write the result to {target[0]}.{target[1]}: {e}") from None
-        return QueryResult([], pa.table({}), table.num_rows, stmt.kind)
-    except QueryError as e:
-        raise type(e)(scrub(str(e))) from None
-    except SandboxOpenError as e:
-        raise QueryFailed(scrub(str(e))) from None
-    except duckdb.Error as e:
-        raise _duckdb_error(e, spec, scrub) from None
+        return QueryResult([], pa.table({}), store(stmt, target, warehouse, table), stmt.kind)

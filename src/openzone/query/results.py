@@ -64,13 +64,23 @@ class ResultCache:
         return self._bytes
 
 
-def save(results_dir: Path, execution_id: str, table: pa.Table, cache: ResultCache | None = None) -> None:
-    """Write the result table where GetQueryResults reads it (via a temp file: readers see all or nothing)."""
-    path = result_path(results_dir, execution_id)
+def write_file(path: Path, table: pa.Table) -> None:
+    """Write a table as an Arrow IPC file (via a temp file: readers see all or nothing)."""
     temp = path.with_suffix(".tmp")
     with pa.OSFile(str(temp), "wb") as sink, ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
     temp.replace(path)
+
+
+def read_file(path: Path) -> pa.Table:
+    """An Arrow IPC file's table, memory-mapped (no copy)."""
+    with pa.memory_map(str(path)) as source:
+        return ipc.open_file(source).read_all()
+
+
+def save(results_dir: Path, execution_id: str, table: pa.Table, cache: ResultCache | None = None) -> None:
+    """Write the result table where GetQueryResults reads it."""
+    write_file(result_path(results_dir, execution_id), table)
     if cache is not None:
         cache.put(results_dir, execution_id, table)
 
@@ -80,8 +90,7 @@ def load_slice(results_dir: Path, execution_id: str, offset: int, length: int,
     """Rows [offset, offset+length) of a stored result: from the cache, else memory-mapped from its file."""
     table = cache.get(results_dir, execution_id) if cache is not None else None
     if table is None:
-        with pa.memory_map(str(result_path(results_dir, execution_id))) as source:
-            table = ipc.open_file(source).read_all()
+        table = read_file(result_path(results_dir, execution_id))
         if cache is not None:
             cache.put(results_dir, execution_id, table)
     return table.slice(offset, length)

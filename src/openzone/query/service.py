@@ -5,7 +5,7 @@ import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -20,10 +20,11 @@ from openzone.errors import AccessDeniedError, ConflictError, NotFoundError, Val
 from openzone.fulfillment import lake as lake_grants
 from openzone.identity.models import User
 from openzone.lake.access import get_warehouse
-from openzone.lake.extensions import prepare_extension_dir, verify_signatures
+from openzone.lake.extensions import prepare_extension_dir
 from openzone.projects.models import Environment, Project, ProjectMember
 from openzone.query import results
 from openzone.query import warehouse as warehouse_queries
+from openzone.query import workers
 from openzone.query.engine import QueryCancelled, QueryError, QueryTimeout, run_query
 from openzone.query.models import QueryExecution
 from openzone.query.sandbox import SandboxSpec, ViewFilter
@@ -32,6 +33,7 @@ from openzone.wire.ids import new_user_id
 
 log = logging.getLogger("openzone.query")
 _pool: ThreadPoolExecutor | None = None
+_workers: workers.QueryWorkers | None = None  # one process per slot at most, started when needed
 _pool_lock = threading.Lock()
 # Worker slots (query_concurrency of them): a query that finds one free when it is started is marked
 # RUNNING in StartQueryExecution's own transaction and handed its sandbox spec; the others stay
@@ -91,10 +93,11 @@ class _Prepared(NamedTuple):
 
 
 def _executor(settings: Settings) -> ThreadPoolExecutor:
-    global _pool, _free_slots
+    global _pool, _free_slots, _workers
     with _pool_lock:
         if _pool is None:
             _pool = ThreadPoolExecutor(max_workers=settings.query_concurrency, thread_name_prefix="openzone-query")
+            _workers = workers.QueryWorkers(settings.query_concurrency)
             _free_slots = settings.query_concurrency
         return _pool
 
@@ -245,9 +248,11 @@ def start(session: Session, actor: User, settings: Settings, p: dict) -> Executi
 
 
 def shutdown() -> None:
-    """Cancel every running query (server shutdown): none may keep the process alive."""
+    """Cancel every running query and stop the idle query workers (server shutdown)."""
     for event in list(_cancel_events.values()):
         event.set()
+    if _workers is not None:
+        _workers.close()
 
 
 def _spec(session: Session, settings: Settings, environment: Environment, database: str) -> SandboxSpec:
@@ -336,25 +341,28 @@ def _result_cache(max_bytes: int) -> results.ResultCache:
 
 @lru_cache(maxsize=4)
 def _extension_dir(path: str) -> Path:
-    return verify_signatures(prepare_extension_dir(Path(path)))
+    return prepare_extension_dir(Path(path)).resolve()
 
 
 def _execute(settings: Settings, execution_id: str, prepared: _Prepared, cancel: threading.Event) -> dict:
     """Run the query and return the execution's final fields."""
+    ext_dir, warehouse = _extension_dir(str(settings.extension_dir)), get_warehouse(settings)
+    output = results.result_path(settings.query_results_dir, execution_id)
     try:
-        result = run_query(prepared.spec, prepared.query, ext_dir=_extension_dir(str(settings.extension_dir)),
-                           warehouse=get_warehouse(settings), writable_database=prepared.producer_db,
-                           timeout_s=settings.query_timeout_seconds, cancel=cancel)
-    except QueryCancelled:
-        return {"state": "CANCELLED", "state_reason": "Query was cancelled by the user."}
-    except QueryTimeout as error:
-        return {"state": "FAILED", "state_reason": str(error), "error_type": "TIMEOUT"}
+        result = run_query(prepared.spec, prepared.query, ext_dir=ext_dir, warehouse=warehouse,
+                           writable_database=prepared.producer_db, timeout_s=settings.query_timeout_seconds,
+                           cancel=cancel, select=partial(_workers.select_into, output, ext_dir, warehouse.warehouse_dir))
     except QueryError as error:
-        return {"state": "FAILED", "state_reason": str(error), "error_type": "USER"}
+        output.unlink(missing_ok=True)  # the rows of a CTAS or INSERT that could not be written
+        if isinstance(error, QueryCancelled):
+            return {"state": "CANCELLED", "state_reason": "Query was cancelled by the user."}
+        return {"state": "FAILED", "state_reason": str(error),
+                "error_type": "TIMEOUT" if isinstance(error, QueryTimeout) else "USER"}
     if result.rows_affected is not None:
+        output.unlink(missing_ok=True)  # the rows a CTAS or INSERT wrote went to the lake
         return {"state": "SUCCEEDED", "update_count": result.rows_affected, "columns": [], "row_count": 0,
                 "statement_type": "DDL" if result.kind == "CREATE_TABLE_AS_SELECT" else "DML"}
-    results.save(settings.query_results_dir, execution_id, result.table, _result_cache(settings.query_result_cache_bytes))
+    _result_cache(settings.query_result_cache_bytes).put(settings.query_results_dir, execution_id, result.table)
     return {"state": "SUCCEEDED", "columns": [list(c) for c in result.columns], "row_count": result.table.num_rows}
 
 
