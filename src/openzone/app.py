@@ -94,6 +94,7 @@ def serve(settings: Settings, log_level: str = "info") -> None:
     import uvicorn
 
     app = create_app(settings)
+    query_service.prestart(settings)
     settle_heap()
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level)
 

@@ -119,3 +119,15 @@ def test_ctas_rows_come_from_a_worker_and_are_written_here(run, wh) -> None:
     result = run("CREATE TABLE proj.big_orders AS SELECT * FROM orders WHERE amount >= 2")
     assert result.rows_affected == 2
     assert wh.columns("proj", "big_orders") == [("id", "bigint"), ("amount", "double")]
+
+
+def test_a_prestarted_worker_serves_the_first_query(run) -> None:
+    pool = QueryWorkers(1)
+    try:
+        pool.prestart()
+        pool.prestart()  # one is enough
+        (pid,) = _pids(pool)
+        assert run("SELECT 1 AS one", pool=pool).table.to_pydict() == {"one": [1]}
+        assert _pids(pool) == {pid}
+    finally:
+        pool.close()

@@ -247,6 +247,12 @@ def start(session: Session, actor: User, settings: Settings, p: dict) -> Executi
     return started
 
 
+def prestart(settings: Settings) -> None:
+    """Start a query worker process ahead of the first query (`openzone serve`)."""
+    _executor(settings)
+    _workers.prestart()
+
+
 def shutdown() -> None:
     """Cancel every running query and stop the idle query workers (server shutdown)."""
     for event in list(_cancel_events.values()):

@@ -139,6 +139,12 @@ class QueryWorkers:
             self._slots.release()
             raise
 
+    def prestart(self) -> None:
+        """Start one worker now, so that the first query does not wait for a process to start."""
+        with self._lock:
+            if not self._idle:
+                self._idle.append(_Worker(self._context))
+
     def _give_back(self, worker: _Worker | None) -> None:
         if worker is not None:
             with self._lock:
