@@ -76,12 +76,29 @@ class _WorkerLost(Exception):
     pass
 
 
+class _CancelFlag:
+    """A cancel flag in memory shared with one worker (a plain byte: a multiprocessing.Event's semaphores
+    would outlive a server that exits without closing its workers)."""
+
+    def __init__(self, context) -> None:
+        self._value = context.RawValue("b", 0)
+
+    def set(self) -> None:
+        self._value.value = 1
+
+    def clear(self) -> None:
+        self._value.value = 0
+
+    def is_set(self) -> bool:
+        return bool(self._value.value)
+
+
 class _Worker:
     """One worker process, its end of the pipe, its cancel flag, and the sandboxes it has open."""
 
     def __init__(self, context) -> None:
         self.conn, child_end = context.Pipe()
-        self.cancel = context.Event()
+        self.cancel = _CancelFlag(context)
         self.process = context.Process(target=_serve, args=(child_end, self.cancel), name="openzone-query-worker",
                                        daemon=True)
         self.process.start()
