@@ -328,3 +328,32 @@ def test_queries_run_in_worker_processes_and_keep_only_select_results(server, wo
     from openzone.query.sandbox import DEFAULT_POOL
     assert not DEFAULT_POOL._open
     assert service._workers._idle and all(w.process.pid != os.getpid() for w in service._workers._idle)
+
+
+def test_the_starter_reads_results_of_a_query_that_just_ended_without_reading_it_again(server, world, monkeypatch):
+    reads = []
+
+    def count(_connection, _cursor, statement, *_):
+        if "query_executions" in statement and statement.lstrip().upper().startswith("SELECT"):
+            reads.append(statement)
+
+    env = world.analytics_env["id"]
+    colleague = server.user()
+    world.admin.dz.create_user_profile(domainIdentifier=world.domain_id, userIdentifier=colleague.arn)
+    engine = get_engine(server.settings.metadata_url)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        qid = start(world.consumer, env, "SELECT 3 AS three")
+        wait_for(lambda: state_of(world.consumer, qid)["State"] == "SUCCEEDED")
+        reads.clear()
+        rows = world.consumer.athena.get_query_results(QueryExecutionId=qid)["ResultSet"]["Rows"]
+        assert rows[1]["Data"][0]["VarCharValue"] == "3" and reads == []
+        # Anyone else is checked (a domain user outside the project is refused) ...
+        code, _ = athena_error(colleague.athena.get_query_results, QueryExecutionId=qid)
+        assert code == "InvalidRequestException" and len(reads) == 1
+        # ... and so is the starter once the window (credential_cache_seconds) has passed.
+        monkeypatch.setattr(server.settings, "credential_cache_seconds", 0.0)
+        reads.clear()
+        assert state_of(world.consumer, qid)["State"] == "SUCCEEDED" and len(reads) == 1
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

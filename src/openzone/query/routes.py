@@ -37,8 +37,7 @@ def _execution(execution: ExecutionRecord) -> dict:
 
 @athena("GetQueryExecution")
 def get_query_execution(call: Call, p: dict) -> dict:
-    return _execution(service.wait_and_get(call.session, call.principal, p["QueryExecutionId"],
-                                           call.settings.query_status_wait_seconds))
+    return _execution(service.wait_and_get(call.session, call.principal, call.settings, p["QueryExecutionId"]))
 
 
 @athena("GetQueryResults")

@@ -2,7 +2,8 @@
 
 import logging
 import threading
-from collections import deque
+import time
+from collections import OrderedDict, deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import lru_cache, partial
@@ -74,9 +75,20 @@ class _Finished(threading.Event):
     def __init__(self, started: ExecutionRecord, starter: str) -> None:
         super().__init__()
         self.started, self.starter = started, starter
+        self.ended_at = 0.0  # time.monotonic() when it was set
+
+    def record(self) -> ExecutionRecord:
+        """The execution as its worker committed it (values must be set)."""
+        return self.started._replace(**{k: v for k, v in self.values.items() if k in ExecutionRecord._fields})
 
 
 _finished_events: dict[str, _Finished] = {}
+# Executions that ended in this process lately: their starters' GetQueryResults pages (read right after the
+# end) need no database read. The starter passed the membership check when starting the query; as with
+# cached credentials, a starter removed from the project meanwhile keeps seeing their own query's status
+# and results for at most credential_cache_seconds after it ended.
+_RECENTLY_ENDED_MAX = 256
+_recently_ended: OrderedDict[str, _Finished] = OrderedDict()
 # A waiting GetQueryExecution holds one of the server's request threads (anyio's default: 40), so only
 # this many wait at once; the others answer straight away, as a plain poll would.
 MAX_LONG_POLLS = 10
@@ -311,14 +323,20 @@ def _run(settings: Settings, execution_id: str, prepared: _Prepared | None = Non
         _release_slot(settings)
         finished = _finished_events.pop(execution_id, None)
         if finished is not None:
-            finished.values = values
+            finished.values, finished.ended_at = values, time.monotonic()
             finished.set()
+            if values is not None:
+                with _pool_lock:
+                    _recently_ended[execution_id] = finished
+                    if len(_recently_ended) > _RECENTLY_ENDED_MAX:
+                        _recently_ended.popitem(last=False)
 
 
 def _record(settings: Settings, execution_id: str, outcome: dict, started: datetime | None) -> dict:
     """Commit how an execution ended (`started`: when it began RUNNING, None to read it); the values written."""
-    # Core statements, not the ORM: this runs once per query, between the engine and the client.
-    with get_engine(settings.metadata_url).begin() as connection:
+    # Core statements, not the ORM: this runs once per query, between the engine and the client. One
+    # UPDATE needs no transaction around it: on PostgreSQL, BEGIN and COMMIT would be two more round trips.
+    with get_engine(settings.metadata_url).connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         if started is None:
             started = connection.execute(_STARTED_AT, {"execution": execution_id}).scalar_one()
         completed = utcnow()
@@ -372,15 +390,25 @@ def _execute(settings: Settings, execution_id: str, prepared: _Prepared, cancel:
     return {"state": "SUCCEEDED", "columns": [list(c) for c in result.columns], "row_count": result.table.num_rows}
 
 
-def wait_and_get(session: Session, actor: User, execution_id: str, wait_seconds: float) -> ExecutionRecord:
-    """Like get(), but an unfinished execution is given up to `wait_seconds` to finish first.
+def _ended_here(settings: Settings, actor: User, execution_id: str) -> ExecutionRecord | None:
+    """The caller's own query, if it ended in this process less than credential_cache_seconds ago."""
+    finished = _recently_ended.get(execution_id)
+    if finished is None or finished.starter != actor.id:
+        return None
+    if time.monotonic() - finished.ended_at > settings.credential_cache_seconds:
+        return None
+    return finished.record()
+
+
+def wait_and_get(session: Session, actor: User, settings: Settings, execution_id: str) -> ExecutionRecord:
+    """Like get(), but an unfinished execution is given up to query_status_wait_seconds to finish first.
 
     Athena clients poll GetQueryExecution in a loop; answering as soon as the query ends (instead of
     on the next poll) cuts both the detection delay and the CPU the polling takes from queries.
     """
-    finished = _finished_events.get(execution_id)
+    finished, wait_seconds = _finished_events.get(execution_id), settings.query_status_wait_seconds
     if finished is None or wait_seconds <= 0:  # None: it ended (or runs in another process)
-        return get(session, actor, execution_id)
+        return _ended_here(settings, actor, execution_id) or get(session, actor, execution_id)
     # Whoever started a query still running here passed get()'s membership check a moment ago, in
     # StartQueryExecution: their wait reads nothing before the query ends (a read now takes CPU from it).
     execution = None if finished.starter == actor.id else get(session, actor, execution_id)
@@ -393,7 +421,7 @@ def wait_and_get(session: Session, actor: User, execution_id: str, wait_seconds:
     finally:
         _long_polls.release()
     if ended and finished.values is not None:  # what the worker committed, without reading it back
-        return finished.started._replace(**{k: v for k, v in finished.values.items() if k in ExecutionRecord._fields})
+        return finished.record()
     return get(session, actor, execution_id)
 
 
@@ -420,7 +448,7 @@ def stop(session: Session, actor: User, execution_id: str) -> None:
 def read_results(session: Session, actor: User, settings: Settings, execution_id: str, offset: int,
                  limit: int) -> tuple[ExecutionRecord, list[dict], bool]:
     """One page of rows (Athena's header row first on the first page) and whether more follow."""
-    execution = get(session, actor, execution_id)
+    execution = _ended_here(settings, actor, execution_id) or get(session, actor, execution_id)
     if execution.state != "SUCCEEDED":
         raise ValidationError(f"Query has not yet finished. Current state: {execution.state}")
     if not execution.columns:
