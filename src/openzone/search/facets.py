@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from typing import Any
 
 from sqlalchemy import ARRAY, ColumnElement, Integer, any_, bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
@@ -34,7 +35,8 @@ def _among(session: Session, column, ids: list[int]) -> ColumnElement[bool]:
     return column.in_(select(literal_column("value")).select_from(func.json_each(json.dumps(ids))))
 
 
-def _counts(session: Session, attribute: str, where: ColumnElement[bool] | list[int]) -> list[tuple[str, int]]:
+def _counts(session: Session, attribute: str, where: ColumnElement[bool] | list[int],
+            params: dict[str, Any] | None) -> list[tuple[str, int]]:
     ids = where if isinstance(where, list) else None
     if attribute in COLUMNS:
         value = COLUMNS[attribute]
@@ -51,7 +53,7 @@ def _counts(session: Session, attribute: str, where: ColumnElement[bool] | list[
                               f"amazonmetadata.typeName, {GLOSSARY_TERMS}, amazonmetadata.sourceCategory "
                               "or <formName>.<field> of a searchable form field.")
     count = func.count()
-    rows = session.execute(query.order_by(count.desc(), value).limit(MAX_VALUES)).all()
+    rows = session.execute(query.order_by(count.desc(), value).limit(MAX_VALUES), params).all()
     return [(v, n) for v, n in rows]
 
 
@@ -79,15 +81,17 @@ def _counted(values: list[str | None]) -> list[tuple[str, int]]:
 
 
 def count(session: Session, domain_id: str, aggregations: list[dict] | None,
-          where: ColumnElement[bool] | list[int], known: dict[str, list[str | None]] | None = None) -> list[dict]:
+          where: ColumnElement[bool] | list[int], known: dict[str, list[str | None]] | None = None,
+          params: dict[str, Any] | None = None) -> list[dict]:
     """AggregationOutput items, one per requested aggregation, in the order asked.
 
-    `where` says which documents count: a condition on search_documents, or their ids; `known` may give
-    the values of COLUMNS attributes of exactly those documents (already read by the caller)."""
+    `where` says which documents count: a condition on search_documents (with its bound `params`), or their
+    ids; `known` may give the values of COLUMNS attributes of exactly those documents (already read by the
+    caller)."""
     out = []
     for aggregation in aggregations or ():
         attribute = aggregation["attribute"]
-        counts = _counted(known[attribute]) if known and attribute in known else _counts(session, attribute, where)
+        counts = _counted(known[attribute]) if known and attribute in known else _counts(session, attribute, where, params)
         names = _display(session, domain_id, attribute, [v for v, _ in counts])
         out.append({"attribute": attribute, "displayValue": aggregation.get("displayValue") or attribute,
                     "items": [{"value": v, "count": n, "displayValue": names.get(v, v)} for v, n in counts]})
