@@ -13,7 +13,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Integer, any_, bindparam, func, literal_column, select
+from sqlalchemy import ARRAY, ColumnElement, Integer, Select, any_, bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from openzone.catalog.service import short_type_name
@@ -57,19 +57,21 @@ def _counts(session: Session, attribute: str, where: ColumnElement[bool] | list[
     return [(v, n) for v, n in rows]
 
 
+def _names(model) -> Select:
+    """(id, name) of the model's rows among `values` in `domain` (built once per model)."""
+    return select(model.id, model.name).where(model.id.in_(bindparam("values", expanding=True)),
+                                              model.domain_id == bindparam("domain"))
+
+
+_NAMES = {"owningProjectId": _names(Project), GLOSSARY_TERMS: _names(GlossaryTerm), "glossaryId": _names(Glossary)}
+
+
 def _display(session: Session, domain_id: str, attribute: str, values: list[str]) -> dict[str, str]:
     """Readable names of the values: project and glossary (term) names, short type names."""
     if not values:
         return {}
-    if attribute == "owningProjectId":
-        return dict(session.execute(select(Project.id, Project.name).where(Project.id.in_(values),
-                                                                          Project.domain_id == domain_id)).all())
-    if attribute == GLOSSARY_TERMS:
-        return dict(session.execute(select(GlossaryTerm.id, GlossaryTerm.name).where(
-            GlossaryTerm.id.in_(values), GlossaryTerm.domain_id == domain_id)).all())
-    if attribute == "glossaryId":
-        return dict(session.execute(select(Glossary.id, Glossary.name).where(
-            Glossary.id.in_(values), Glossary.domain_id == domain_id)).all())
+    if attribute in _NAMES:
+        return dict(session.execute(_NAMES[attribute], {"values": values, "domain": domain_id}).all())
     if attribute == "amazonmetadata.typeName":
         return {v: short_type_name(v) for v in values}
     return {}

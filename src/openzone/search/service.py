@@ -129,6 +129,10 @@ def search_inventory(session: Session, actor: User, domain_id: str, scope_name: 
     return _attach(session, _search(session, domain_id, [kind], scope, {}, request))
 
 
+# The listings of a SearchListings page (built once: every call loads one).
+_LISTINGS = select(Listing).where(Listing.id.in_(bindparam("ids", expanding=True)))
+
+
 def _attach(session: Session, result: Result) -> Result:
     """Load the page's entities (a hit whose entity vanished meanwhile is dropped)."""
     by_kind: dict[str, list[str]] = {}
@@ -137,7 +141,7 @@ def _attach(session: Session, result: Result) -> Result:
     loaded: dict[tuple[str, str], Any] = {}
     for kind, ids in by_kind.items():
         if kind == "LISTING":
-            loaded |= {(kind, x.id): x for x in session.scalars(select(Listing).where(Listing.id.in_(ids)))}
+            loaded |= {(kind, x.id): x for x in session.scalars(_LISTINGS, {"ids": ids})}
         elif kind == "ASSET":
             rows = session.execute(select(Asset, AssetRevision).join(AssetRevision, and_(
                 AssetRevision.asset_id == Asset.id, AssetRevision.revision == Asset.revision)).where(Asset.id.in_(ids)))
@@ -337,20 +341,14 @@ def _has_phrase(words: list[str], phrase: list[str]) -> bool:
     return any(words[i:i + n] == phrase for i in range(len(words) - n + 1))
 
 
-def _holds(text: str, group: list[list[str]]) -> bool:
-    """Whether the padded text holds every needle of some alternative of a group."""
-    for alternative in group:
-        if all(needle in text for needle in alternative):
-            return True
-    return False
-
-
 def _enough(query: Query, fields: tuple[str, ...] | None) -> Callable[[tuple[str, ...]], bool]:
     """A check whether a document's stored terms (TERM_FIELDS order) hold enough of the query's words, and
     every quoted phrase (what depends on the query alone is worked out once: hundreds are checked)."""
     picked = None if fields is None else [i for i, name in enumerate(TERM_FIELDS) if name in fields]
     # Stored terms are single-space separated tokens: " word " in the padded text is "word is a term".
-    groups = [[[f" {w} " for w in alt] for alt in group] for group in query.groups]
+    # Per group: the needles of its one-word alternatives (most are), and the others' needle lists.
+    groups = [([f" {alt[0]} " for alt in group if len(alt) == 1],
+               [[f" {w} " for w in alt] for alt in group if len(alt) != 1]) for group in query.groups]
     required = _required(len(groups))
     phrases = query.phrases
 
@@ -363,6 +361,14 @@ def _enough(query: Query, fields: tuple[str, ...] | None) -> Callable[[tuple[str
         if not groups:
             return True
         text = f" {' '.join(values)} "
-        return sum(1 for group in groups if _holds(text, group)) >= required
+        matched = 0
+        for needles, alternatives in groups:  # plain loops: this runs for hundreds of candidates
+            for needle in needles:
+                if needle in text:
+                    matched += 1
+                    break
+            else:
+                matched += any(all(needle in text for needle in alt) for alt in alternatives)
+        return matched >= required
 
     return enough
