@@ -73,8 +73,8 @@ class Hit:
     kind: str
     entity_id: str
     rationale: list[dict] = field(default_factory=list)
-    # the loaded entity (see _attach): Listing, (Asset, AssetRevision), (DataProduct, DataProductRevision),
-    # Glossary, (term, glossary)
+    # the loaded entity (see _attach): a listings row (Listing's attributes, read-only), (Asset, AssetRevision),
+    # (DataProduct, DataProductRevision), Glossary, (term, glossary)
     entity: Any = None
 
 
@@ -129,8 +129,9 @@ def search_inventory(session: Session, actor: User, domain_id: str, scope_name: 
     return _attach(session, _search(session, domain_id, [kind], scope, {}, request))
 
 
-# The listings of a SearchListings page (built once: every call loads one).
-_LISTINGS = select(Listing).where(Listing.id.in_(bindparam("ids", expanding=True)))
+# The listings of a SearchListings page, built once, read as rows: they have Listing's attribute names, and
+# loading ORM entities costs more than the query (nothing here changes them).
+_LISTINGS = select(Listing.__table__).where(Listing.__table__.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def _attach(session: Session, result: Result) -> Result:
@@ -141,7 +142,7 @@ def _attach(session: Session, result: Result) -> Result:
     loaded: dict[tuple[str, str], Any] = {}
     for kind, ids in by_kind.items():
         if kind == "LISTING":
-            loaded |= {(kind, x.id): x for x in session.scalars(_LISTINGS, {"ids": ids})}
+            loaded |= {(kind, x.id): x for x in session.execute(_LISTINGS, {"ids": ids}).all()}
         elif kind == "ASSET":
             rows = session.execute(select(Asset, AssetRevision).join(AssetRevision, and_(
                 AssetRevision.asset_id == Asset.id, AssetRevision.revision == Asset.revision)).where(Asset.id.in_(ids)))
