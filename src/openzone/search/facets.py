@@ -13,7 +13,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Integer, Select, any_, bindparam, func, literal_column, select
+from sqlalchemy import ARRAY, ColumnElement, Integer, Select, String, any_, bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from openzone.catalog.service import short_type_name
@@ -27,34 +27,61 @@ MAX_VALUES = 100
 COLUMNS = {"owningProjectId": D.c.owning_project_id, "amazonmetadata.typeName": D.c.type_name}
 
 
-def _among(session: Session, column, ids: list[int]) -> ColumnElement[bool]:
-    """`column` is one of `ids`, as one parameter: a list of hundreds of ids as separate parameters costs
-    more to render, send and plan than the count itself (PostgreSQL: an array; SQLite: a JSON array)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
-    return column.in_(select(literal_column("value")).select_from(func.json_each(json.dumps(ids))))
+def _among(dialect: str, column) -> ColumnElement[bool]:
+    """`column` is one of the ids given as the one parameter `facet_ids` (`_ids`): a list of hundreds of ids as
+    separate parameters costs more to render, send and plan than the count itself (PostgreSQL: an array;
+    SQLite: a JSON array)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam("facet_ids", type_=ARRAY(Integer)))
+    ids = bindparam("facet_ids", type_=String())
+    return column.in_(select(literal_column("value")).select_from(func.json_each(ids)))
+
+
+def _ids(dialect: str, ids: list[int]) -> list[int] | str:
+    """The value of `_among`'s parameter."""
+    return ids if dialect == "postgresql" else json.dumps(ids)
+
+
+def _query(dialect: str, attribute: str, where: ColumnElement[bool] | None) -> Select:
+    """The count of a (valid) attribute's values over the documents `where` holds, or (None) those given as
+    `_among`'s parameter; a row attribute's name is the parameter `facet_attribute`."""
+    if attribute in COLUMNS:
+        value = COLUMNS[attribute]
+        condition = _among(dialect, D.c.id) if where is None else where
+        query = select(value, func.count()).select_from(D).where(condition, value.is_not(None)).group_by(value)
+    else:
+        value = A.c.string_value
+        query = (select(value, func.count()).select_from(A)
+                 .where(A.c.attribute == bindparam("facet_attribute"), value.is_not(None)))
+        # Given the documents, their attribute rows are found through (doc_id, attribute, value) alone.
+        query = (query.where(_among(dialect, A.c.doc_id)) if where is None
+                 else query.join(D, D.c.id == A.c.doc_id).where(where)).group_by(value)
+    count = func.count()
+    return query.order_by(count.desc(), value).limit(MAX_VALUES)
+
+
+# Counts among given documents by (backend, column attribute or None for attribute rows): built on first use,
+# as every text search with aggregations runs them.
+_AMONG: dict[tuple[str, str | None], Select] = {}
 
 
 def _counts(session: Session, attribute: str, where: ColumnElement[bool] | list[int],
             params: dict[str, Any] | None) -> list[tuple[str, int]]:
-    ids = where if isinstance(where, list) else None
-    if attribute in COLUMNS:
-        value = COLUMNS[attribute]
-        condition = _among(session, D.c.id, ids) if ids is not None else where
-        query = select(value, func.count()).select_from(D).where(condition, value.is_not(None)).group_by(value)
-    elif attribute in ROW_ATTRIBUTES or is_form_attribute(attribute):
-        value = A.c.string_value
-        query = select(value, func.count()).select_from(A).where(A.c.attribute == attribute, value.is_not(None))
-        # Given the documents, their attribute rows are found through (doc_id, attribute, value) alone.
-        query = (query.where(_among(session, A.c.doc_id, ids)) if ids is not None
-                 else query.join(D, D.c.id == A.c.doc_id).where(where)).group_by(value)
-    else:
+    if attribute not in COLUMNS and attribute not in ROW_ATTRIBUTES and not is_form_attribute(attribute):
         raise ValidationError(f"aggregations: cannot aggregate on {attribute}; use owningProjectId, "
                               f"amazonmetadata.typeName, {GLOSSARY_TERMS}, amazonmetadata.sourceCategory "
                               "or <formName>.<field> of a searchable form field.")
-    count = func.count()
-    rows = session.execute(query.order_by(count.desc(), value).limit(MAX_VALUES), params).all()
-    return [(v, n) for v, n in rows]
+    dialect = session.get_bind().dialect.name
+    values = {**(params or {}), "facet_attribute": attribute}
+    if isinstance(where, list):
+        key = (dialect, attribute if attribute in COLUMNS else None)
+        query = _AMONG.get(key)
+        if query is None:
+            query = _AMONG[key] = _query(dialect, attribute, None)
+        values["facet_ids"] = _ids(dialect, where)
+    else:
+        query = _query(dialect, attribute, where)
+    return [(v, n) for v, n in session.execute(query, values).all()]
 
 
 def _names(model) -> Select:
