@@ -85,9 +85,10 @@ def _counts(session: Session, attribute: str, where: ColumnElement[bool] | list[
 
 
 def _names(model) -> Select:
-    """(id, name) of the model's rows among `values` in `domain` (built once per model)."""
-    return select(model.id, model.name).where(model.id.in_(bindparam("values", expanding=True)),
-                                              model.domain_id == bindparam("domain"))
+    """(id, name) of the model's rows among `values` in `domain` (built once per model; its table's columns, so
+    that the rows are read without the ORM's loading machinery)."""
+    c = model.__table__.c
+    return select(c.id, c.name).where(c.id.in_(bindparam("values", expanding=True)), c.domain_id == bindparam("domain"))
 
 
 _NAMES = {"owningProjectId": _names(Project), GLOSSARY_TERMS: _names(GlossaryTerm), "glossaryId": _names(Glossary)}

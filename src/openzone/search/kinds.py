@@ -113,10 +113,10 @@ def _strings(value: Any, key: str = "") -> Iterator[str]:
             yield from _strings(v, key)
 
 
-# Built once: every SearchListings page reads its assets' governed terms.
-_GOVERNED = (select(AssetGovernedTerm.asset_id, AssetGovernedTerm.term_id)
-             .where(AssetGovernedTerm.asset_id.in_(bindparam("ids", expanding=True)))
-             .order_by(AssetGovernedTerm.asset_id, AssetGovernedTerm.created_at, AssetGovernedTerm.term_id))
+# Built once (on the table's columns: rows, not the ORM's loading): every SearchListings page reads them.
+_G = AssetGovernedTerm.__table__.c
+_GOVERNED = (select(_G.asset_id, _G.term_id).where(_G.asset_id.in_(bindparam("ids", expanding=True)))
+             .order_by(_G.asset_id, _G.created_at, _G.term_id))
 
 
 def governed_terms(session: Session, asset_ids: Iterable[str | None]) -> dict[str, list[str]]:

@@ -4,7 +4,7 @@ Both run the same steps over `search_documents`, in a *scope* (kind, domain, and
 see: every ACTIVE listing of the domain; inventory only of projects the caller is a member of) narrowed
 by the compiled `filters`:
 
-1. With searchText, the engine looks at the first POOL documents matching any query word group or
+1. With searchText, the engine (engine.py) looks at the first POOL documents matching any query word group or
    phrase and the filters said as tokens (`filters.Compiler.split`; SQLite FTS5 `MATCH text.fts5_query`,
    the most recently indexed first; PostgreSQL `@@ to_tsquery('simple', text.tsquery)` through the GIN
    index, in table order; both stop early), scores those in scope and the filters left in SQL (bm25 /
@@ -42,13 +42,13 @@ from openzone.errors import AccessDeniedError, ValidationError
 from openzone.identity.models import User
 from openzone.projects import service as projects
 from openzone.search import engine, facets
+from openzone.search.engine import CANDIDATES, Candidate
 from openzone.search.filters import A, D, TextFilters, compile_filters, compile_text_filters, is_form_attribute
 from openzone.search.kinds import GLOSSARY_TERMS, KINDS
 from openzone.search.models import TERM_FIELDS
 from openzone.search.rationale import text_matches
 from openzone.search import relevance
 from openzone.search.relevance import rank
-from openzone.search.engine import CANDIDATES, Candidate
 from openzone.search.text import Query, parse_query
 
 POOL = 2000  # most recent engine matches looked at, before scope and filters
