@@ -76,7 +76,8 @@ def listing_item(listing: Listing, snapshot: ListingRevision) -> dict:
 
 def search_item(session: Session, listing: Listing, with_forms: bool, rationale: list | None = None,
                 governed: list[str] | None = None) -> dict:
-    """SearchListings' result item for a listing of either kind (assetListing or dataProductListing).
+    """SearchListings' result item for a listing of either kind (assetListing or dataProductListing); `listing`
+    may be a row of the listings table (it is only read).
 
     `governed` are the asset's governed term ids when the caller loaded them for a whole page (else read here).
     """

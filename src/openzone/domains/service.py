@@ -1,6 +1,6 @@
 """Domains: created by admins, visible to their users; user profiles admit users to a domain."""
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from openzone.domains.models import Domain, DomainUnit, UserProfile
@@ -36,12 +36,16 @@ def is_domain_user(session: Session, domain_id: str, user: User) -> bool:
     return session.get(UserProfile, (domain_id, user.id)) is not None
 
 
+# One query for the domain and the caller's profile in it: every API call begins here (so it is built once).
+_DOMAIN_FOR = (select(Domain, UserProfile.user_id)
+               .outerjoin(UserProfile, and_(UserProfile.domain_id == Domain.id,
+                                            UserProfile.user_id == bindparam("actor")))
+               .where(Domain.id == bindparam("domain")))
+
+
 def get_domain(session: Session, actor: User, domain_id: str) -> Domain:
     """A domain the caller belongs to (admins see all); others get ResourceNotFound, never a hint."""
-    # One query for the domain and the caller's profile in it: every API call begins here.
-    row = session.execute(select(Domain, UserProfile.user_id).outerjoin(
-        UserProfile, and_(UserProfile.domain_id == Domain.id, UserProfile.user_id == actor.id))
-        .where(Domain.id == domain_id)).first()
+    row = session.execute(_DOMAIN_FOR, {"actor": actor.id, "domain": domain_id}).first()
     if row is None or not (actor.is_admin or row.user_id is not None):
         raise NotFoundError(f"Domain {domain_id} not found.")
     return row.Domain

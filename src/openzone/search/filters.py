@@ -20,8 +20,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 
-from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from openzone.errors import ValidationError
@@ -40,6 +41,8 @@ TEXT_COLUMNS = {"name": (D.c.name_terms, D.c.technical_terms), "description": (D
 ROW_ATTRIBUTES = frozenset({GLOSSARY_TERMS, SOURCE_CATEGORY, "glossaryId"})
 _FORM_ATTRIBUTE = re.compile(r"[A-Za-z_][\w\-]*(\.[A-Za-z_]\w*)+")
 _COMPARE = {"EQ": "__eq__", "LE": "__le__", "LT": "__lt__", "GE": "__ge__", "GT": "__gt__"}
+# Whether any document holds an attribute (built once: every filtered search asks).
+_ANY_ROW = select(literal(1)).select_from(A).where(A.c.attribute == bindparam("attribute")).limit(1)
 
 
 def is_form_attribute(attribute: str) -> bool:
@@ -138,8 +141,7 @@ class Compiler:
             return False
         self._known = self._known if self._known is not None else {}
         if attribute not in self._known:
-            self._known[attribute] = self.session.scalar(
-                select(literal(1)).select_from(A).where(A.c.attribute == attribute).limit(1)) is not None
+            self._known[attribute] = self.session.scalar(_ANY_ROW, {"attribute": attribute}) is not None
         if not self._known[attribute]:
             raise ValidationError(f"filters: {attribute} is not a searchable or sortable field of any form "
                                   "in this domain's catalog.")
@@ -182,18 +184,22 @@ def compile_filters(session: Session, filters: dict | None, correlated: bool) ->
     return Compiler(session, correlated).clause(filters)
 
 
-@dataclass
 class TextFilters:
-    """A FilterClause for a text query: all of it as SQL, and split into SQL and full-text tokens."""
+    """A FilterClause for a text query: split into SQL and full-text tokens, and all of it as SQL."""
 
-    condition: ColumnElement[bool] | None  # the whole clause
-    rest: ColumnElement[bool] | None  # what the tokens do not say
-    terms: FilterTerms | None
+    def __init__(self, compiler: Compiler | None, filters: dict | None):
+        self._compiler, self._filters = compiler, filters
+        self.rest: ColumnElement[bool] | None = None  # what the tokens do not say
+        self.terms: FilterTerms | None = None
+        if compiler is not None and filters:
+            self.rest, self.terms = compiler.split(filters)
+
+    @cached_property
+    def condition(self) -> ColumnElement[bool] | None:
+        """The whole clause (built when asked: only queries with symbols need it)."""
+        return self._compiler.clause(self._filters) if self._compiler is not None and self._filters else None
 
 
 def compile_text_filters(session: Session, filters: dict | None) -> TextFilters:
-    """The FilterClause of a text query, both whole and split (`Compiler.split`)."""
-    if not filters:
-        return TextFilters(None, None, None)
-    compiler = Compiler(session, correlated=True)
-    return TextFilters(compiler.clause(filters), *compiler.split(filters))
+    """The FilterClause of a text query, both split (`Compiler.split`) and whole."""
+    return TextFilters(Compiler(session, correlated=True) if filters else None, filters)

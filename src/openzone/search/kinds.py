@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from openzone.catalog import types as catalog_types
@@ -113,15 +113,18 @@ def _strings(value: Any, key: str = "") -> Iterator[str]:
             yield from _strings(v, key)
 
 
+# Built once (on the table's columns: rows, not the ORM's loading): every SearchListings page reads them.
+_G = AssetGovernedTerm.__table__.c
+_GOVERNED = (select(_G.asset_id, _G.term_id).where(_G.asset_id.in_(bindparam("ids", expanding=True)))
+             .order_by(_G.asset_id, _G.created_at, _G.term_id))
+
+
 def governed_terms(session: Session, asset_ids: Iterable[str | None]) -> dict[str, list[str]]:
     """{asset id: governed term ids, in the order they were attached} (governed_terms.terms_of, batched)."""
     ids = sorted({a for a in asset_ids if a})
     out: dict[str, list[str]] = {}
     for start in range(0, len(ids), 500):
-        for asset_id, term_id in session.execute(
-                select(AssetGovernedTerm.asset_id, AssetGovernedTerm.term_id)
-                .where(AssetGovernedTerm.asset_id.in_(ids[start:start + 500]))
-                .order_by(AssetGovernedTerm.asset_id, AssetGovernedTerm.created_at, AssetGovernedTerm.term_id)):
+        for asset_id, term_id in session.execute(_GOVERNED, {"ids": ids[start:start + 500]}):
             out.setdefault(asset_id, []).append(term_id)
     return out
 

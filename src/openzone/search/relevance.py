@@ -16,9 +16,9 @@ The database narrows candidates with `text.fts5_query`/`text.tsquery`; `rank` or
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -51,8 +51,9 @@ class Document:
     key: Any = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
-class _Field:
+class _Field(NamedTuple):
+    """One searchable value (a tuple: a ranking builds hundreds of them)."""
+
     weight: float
     terms: frozenset[str]  # index terms: what free term groups match
     tokens: tuple[str, ...]  # identifier tokens: what phrases match
@@ -91,8 +92,20 @@ def _canonical(text: str) -> tuple[str, ...]:
     return tuple(words)
 
 
-def _group_matches(group: Sequence[tuple[str, ...]], terms: frozenset[str]) -> bool:
-    return any(all(word in terms for word in alt) for alt in group)
+class _Group(NamedTuple):
+    """A query's word group as set operations take it: one-word alternatives, and the others."""
+
+    words: tuple[str, ...]
+    alternatives: tuple[tuple[str, ...], ...]
+
+
+def _group(group: Sequence[tuple[str, ...]]) -> _Group:
+    return _Group(tuple(alt[0] for alt in group if len(alt) == 1), tuple(alt for alt in group if len(alt) != 1))
+
+
+def _group_matches(group: _Group, terms: frozenset[str]) -> bool:
+    """Whether the terms hold every word of some alternative of the group."""
+    return not terms.isdisjoint(group.words) or any(terms.issuperset(alt) for alt in group.alternatives)
 
 
 def _has_phrase(tokens: Sequence[str], phrase: Sequence[str]) -> bool:
@@ -100,12 +113,11 @@ def _has_phrase(tokens: Sequence[str], phrase: Sequence[str]) -> bool:
     return any(tuple(tokens[i : i + n]) == tuple(phrase) for i in range(len(tokens) - n + 1))
 
 
-def _name_cover(query: Query, words: tuple[tuple[str, frozenset[str]], ...]) -> float:
-    """The fraction of a name's (stemmed) words the query accounts for (1.0: the query says the whole name)."""
-    wanted = {w for group in query.groups for alt in group for w in alt}
-    wanted |= {stem(w) for phrase in query.phrases for w in phrase}
+def _name_cover(wanted: frozenset[str], words: tuple[tuple[str, frozenset[str]], ...]) -> float:
+    """The fraction of a name's (stemmed) words the query's `wanted` words account for (1.0: the query says
+    the whole name)."""
     # A name word also counts when the query names its expansion (mkt <- "market").
-    hit = sum(1 for w, terms in words if w in wanted or terms & wanted)
+    hit = sum(1 for w, terms in words if w in wanted or not terms.isdisjoint(wanted))
     return hit / len(words) if words else 0.0
 
 
@@ -151,36 +163,54 @@ def loads(text: str | None, key: Any = None) -> Prepared | None:
     data = orjson.loads(text)
     if data.get("v") != ANALYSIS_VERSION:
         return None
-    def field_of(item: list) -> _Field:
-        return _Field(item[0], frozenset(item[1]), tuple(item[2]))
-    return Prepared(tuple(field_of(f) for f in data["f"]), tuple(field_of(f) for f in data["n"]),
-                    tuple(tuple((w, frozenset(terms)) for w, terms in words) for words in data["w"]),
-                    frozenset(tuple(c) for c in data["o"]), frozenset(tuple(c) for c in data["c"]), key)
+    # Comprehensions, not generators: the re-ranker loads ~50 documents a search.
+    return Prepared(tuple([_Field(w, frozenset(terms), tuple(tokens)) for w, terms, tokens in data["f"]]),
+                    tuple([_Field(w, frozenset(terms), tuple(tokens)) for w, terms, tokens in data["n"]]),
+                    tuple([tuple([(w, frozenset(terms)) for w, terms in words]) for words in data["w"]]),
+                    frozenset([tuple(c) for c in data["o"]]), frozenset([tuple(c) for c in data["c"]]), key)
 
 
 def score(query: Query | str, doc: Document | Mapping[str, Any] | Prepared) -> float:
     """How well `doc` answers `query`: 0 when it does not match at all, higher is better."""
     q = query if isinstance(query, Query) else parse_query(query)
-    if q.empty:
-        return 0.0
-    p = doc if isinstance(doc, Prepared) else prepare(doc)
-    fields = p.fields
-    if not all(any(_has_phrase(f.tokens, phrase) for f in fields) for phrase in q.phrases):
-        return 0.0  # quoted text is a requirement
-    best = [max((f.weight for f in fields if _group_matches(g, f.terms)), default=0.0) for g in q.groups]
-    matched = sum(1 for b in best if b > 0)
-    if q.groups and not matched and not q.phrases:
-        return 0.0
-    coverage = matched / len(q.groups) if q.groups else 1.0
-    placement = sum(best) / len(q.groups) if q.groups else 1.0
-    cover = max((_name_cover(q, words) for words in p.name_words), default=0.0)
-    wanted = _canonical(q.text)
-    exact_name = bool(wanted) and wanted in p.own
-    exact_other = bool(wanted) and wanted in p.others
-    in_name = bool(q.phrases) and any(_has_phrase(f.tokens, phrase) for f in p.names for phrase in q.phrases)
-    # Tie-breakers, together below 1 so that they never outweigh one more covered group.
-    tie = 0.45 * placement + 0.3 * cover + 0.15 * exact_other + 0.09 * in_name
-    return _EXACT * exact_name + _COVERAGE * coverage + tie
+    return _scorer(q)(doc) if not q.empty else 0.0
+
+
+def _scorer(q: Query) -> Callable[[Document | Mapping[str, Any] | Prepared], float]:
+    """`score` for one (non-empty) query, what depends on the query alone worked out once: `rank` scores
+    tens of documents with it."""
+    groups = [_group(g) for g in q.groups]
+    n, phrases = len(groups), q.phrases
+    wanted = frozenset({w for group in q.groups for alt in group for w in alt}
+                       | {stem(w) for phrase in phrases for w in phrase})
+    canonical = _canonical(q.text)
+
+    def score_of(doc: Document | Mapping[str, Any] | Prepared) -> float:
+        p = doc if isinstance(doc, Prepared) else prepare(doc)
+        fields = p.fields
+        if phrases and not all(any(_has_phrase(f.tokens, phrase) for f in fields) for phrase in phrases):
+            return 0.0  # quoted text is a requirement
+        best = []
+        for group in groups:  # the weight of the best field holding the group (weights are positive)
+            weight = 0.0
+            for f in fields:
+                if f.weight > weight and _group_matches(group, f.terms):
+                    weight = f.weight
+            best.append(weight)
+        matched = sum(1 for b in best if b > 0)
+        if n and not matched and not phrases:
+            return 0.0
+        coverage = matched / n if n else 1.0
+        placement = sum(best) / n if n else 1.0
+        cover = max((_name_cover(wanted, words) for words in p.name_words), default=0.0)
+        exact_name = bool(canonical) and canonical in p.own
+        exact_other = bool(canonical) and canonical in p.others
+        in_name = bool(phrases) and any(_has_phrase(f.tokens, phrase) for f in p.names for phrase in phrases)
+        # Tie-breakers, together below 1 so that they never outweigh one more covered group.
+        tie = 0.45 * placement + 0.3 * cover + 0.15 * exact_other + 0.09 * in_name
+        return _EXACT * exact_name + _COVERAGE * coverage + tie
+
+    return score_of
 
 
 def rank(query: Query | str, docs: Iterable[Any]) -> list[Any]:
@@ -189,5 +219,6 @@ def rank(query: Query | str, docs: Iterable[Any]) -> list[Any]:
     items = list(docs)
     if q.empty:
         return items  # nothing to rank by: the caller's order stands
-    scored = [(score(q, doc), i, doc) for i, doc in enumerate(items)]
+    score_of = _scorer(q)
+    scored = [(score_of(doc), i, doc) for i, doc in enumerate(items)]
     return [doc for s, _, doc in sorted((t for t in scored if t[0] > 0), key=lambda t: (-t[0], t[1]))]

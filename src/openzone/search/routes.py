@@ -1,6 +1,6 @@
 """DataZone wire operations Search (inventory) and SearchListings (the published catalog)."""
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from openzone.catalog import product_routes
 from openzone.catalog.system_forms import is_read_only_form
@@ -18,11 +18,14 @@ def _request(p: dict) -> search.Request:
                           limit=p.get("maxResults", 50))
 
 
+_TERMS = select(GlossaryTerm).where(GlossaryTerm.id.in_(bindparam("ids", expanding=True)))  # built once
+
+
 def _preload_terms(session, term_lists) -> list[GlossaryTerm]:
     """A page's glossary terms in one query: while the caller holds the list, glossary.detailed_terms reads
     them from the session's identity map (which only holds weak references)."""
     ids = sorted({t for terms in term_lists for t in terms or () if isinstance(t, str)})
-    return list(session.scalars(select(GlossaryTerm).where(GlossaryTerm.id.in_(ids)))) if ids else []
+    return list(session.scalars(_TERMS, {"ids": ids})) if ids else []
 
 
 def _listing_items(session, hits: list[search.Hit], with_forms: bool) -> list[dict]:

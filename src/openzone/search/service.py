@@ -4,7 +4,7 @@ Both run the same steps over `search_documents`, in a *scope* (kind, domain, and
 see: every ACTIVE listing of the domain; inventory only of projects the caller is a member of) narrowed
 by the compiled `filters`:
 
-1. With searchText, the engine looks at the first POOL documents matching any query word group or
+1. With searchText, the engine (engine.py) looks at the first POOL documents matching any query word group or
    phrase and the filters said as tokens (`filters.Compiler.split`; SQLite FTS5 `MATCH text.fts5_query`,
    the most recently indexed first; PostgreSQL `@@ to_tsquery('simple', text.tsquery)` through the GIN
    index, in table order; both stop early), scores those in scope and the filters left in SQL (bm25 /
@@ -27,14 +27,12 @@ by the compiled `filters`:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, literal_column, or_, select, table, text as sql
+from sqlalchemy import ColumnElement, and_, bindparam, func, literal, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.util import ClauseAdapter
-from sqlalchemy.sql.visitors import replacement_traverse
 
 from openzone.catalog.models import Asset, AssetRevision, Listing
 from openzone.catalog.product_models import DataProduct, DataProductRevision
@@ -43,23 +41,21 @@ from openzone.glossary.models import Glossary, GlossaryTerm
 from openzone.errors import AccessDeniedError, ValidationError
 from openzone.identity.models import User
 from openzone.projects import service as projects
-from openzone.search import facets, index
-from openzone.search.filters import A, D, compile_filters, compile_text_filters, is_form_attribute
+from openzone.search import engine, facets
+from openzone.search.engine import CANDIDATES, Candidate
+from openzone.search.filters import A, D, TextFilters, compile_filters, compile_text_filters, is_form_attribute
 from openzone.search.kinds import GLOSSARY_TERMS, KINDS
 from openzone.search.models import TERM_FIELDS
 from openzone.search.rationale import text_matches
 from openzone.search import relevance
 from openzone.search.relevance import rank
-from openzone.search.text import FilterTerms, Query, fts5_filter, fts5_query, parse_query, ts_filter, tsquery
+from openzone.search.text import Query, parse_query
 
-CANDIDATES = 500  # documents the text query can match (and totalMatchCount and facets count) at most
 POOL = 2000  # most recent engine matches looked at, before scope and filters
 # With filters said as tokens every pooled match holds them already: the pool need not exceed what is kept
 # (the most recent CANDIDATES matches of text and filters hold the POOL-bounded ones of the text alone).
 FILTERED_POOL = CANDIDATES
 RERANK_MARGIN = 25  # documents beyond the page that relevance.rank re-orders
-# bm25 weights per FTS5 column (index.FTS_COLUMNS order), in the spirit of relevance's field weights.
-_BM25 = "10.0, 10.0, 6.0, 6.0, 3.5, 3.0, 0.0"  # filter_terms: 0, they only narrow
 _SYMBOL = re.compile(r"[^\w\s]|_")
 # Sort attribute -> document column.
 SORT_COLUMNS = {"name": D.c.name, "createdAt": D.c.created_at, "creationTime": D.c.created_at,
@@ -77,8 +73,8 @@ class Hit:
     kind: str
     entity_id: str
     rationale: list[dict] = field(default_factory=list)
-    # the loaded entity (see _attach): Listing, (Asset, AssetRevision), (DataProduct, DataProductRevision),
-    # Glossary, (term, glossary)
+    # the loaded entity (see _attach): a listings row (Listing's attributes, read-only), (Asset, AssetRevision),
+    # (DataProduct, DataProductRevision), Glossary, (term, glossary)
     entity: Any = None
 
 
@@ -109,8 +105,8 @@ class Request:
 def search_listings(session: Session, actor: User, domain_id: str, request: Request) -> Result:
     """Published listings of the domain matching the request, best first, with total and facets."""
     domains.require_domain_user(session, actor, domain_id)
-    scope = and_(D.c.kind == "LISTING", D.c.domain_id == domain_id, D.c.status == "ACTIVE")
-    return _attach(session, _search(session, domain_id, ["LISTING"], scope, request))
+    return _attach(session, _search(session, domain_id, ["LISTING"], engine.LISTING_SCOPE,
+                                    engine.scope_params(domain_id), request))
 
 
 def search_inventory(session: Session, actor: User, domain_id: str, scope_name: str, project_id: str | None,
@@ -130,7 +126,12 @@ def search_inventory(session: Session, actor: User, domain_id: str, scope_name: 
         scope = and_(scope, or_(D.c.status == "ENABLED", own) if kind in ("GLOSSARY", "GLOSSARY_TERM") else own)
     if project_id is not None:
         scope = and_(scope, D.c.owning_project_id == project_id)
-    return _attach(session, _search(session, domain_id, [kind], scope, request))
+    return _attach(session, _search(session, domain_id, [kind], scope, {}, request))
+
+
+# The listings of a SearchListings page, built once, read as rows: they have Listing's attribute names, and
+# loading ORM entities costs more than the query (nothing here changes them).
+_LISTINGS = select(Listing.__table__).where(Listing.__table__.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def _attach(session: Session, result: Result) -> Result:
@@ -141,7 +142,7 @@ def _attach(session: Session, result: Result) -> Result:
     loaded: dict[tuple[str, str], Any] = {}
     for kind, ids in by_kind.items():
         if kind == "LISTING":
-            loaded |= {(kind, x.id): x for x in session.scalars(select(Listing).where(Listing.id.in_(ids)))}
+            loaded |= {(kind, x.id): x for x in session.execute(_LISTINGS, {"ids": ids}).all()}
         elif kind == "ASSET":
             rows = session.execute(select(Asset, AssetRevision).join(AssetRevision, and_(
                 AssetRevision.asset_id == Asset.id, AssetRevision.revision == Asset.revision)).where(Asset.id.in_(ids)))
@@ -181,30 +182,35 @@ def _fields_of(search_in: list[str] | None) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(out))
 
 
-def _search(session: Session, domain_id: str, kinds: list[str], scope: ColumnElement[bool], request: Request) -> Result:
+def _search(session: Session, domain_id: str, kinds: list[str], scope: ColumnElement[bool], params: dict[str, Any],
+            request: Request) -> Result:
+    """Steps 1 and 2 of the module's docstring, in `scope` (executed with its `params`)."""
     fields = _fields_of(request.search_in)
     text = (request.text or "").strip()
     sort = _sort(session, request.sort)
     if not text:
         condition = compile_filters(session, request.filters, correlated=False)
-        return _browse(session, domain_id, and_(scope, condition) if condition is not None else scope, sort, request)
+        where = and_(scope, condition) if condition is not None else scope
+        return _browse(session, domain_id, where, params, sort, request)
     filters = compile_text_filters(session, request.filters)
-    where = and_(scope, filters.condition) if filters.condition is not None else scope
     engine_where = and_(scope, filters.rest) if filters.rest is not None else scope
     query = parse_query(text)
     pool = POOL if filters.terms is None else FILTERED_POOL
-    found = _engine_candidates(session, engine_where, query, filters.terms, pool) if not query.empty else []
+    found = engine.candidates(session, engine_where, params, query, filters.terms, pool) if not query.empty else []
     if not query.empty and len(found) <= request.offset + request.limit:
         # Too few in scope among the first POOL matches (a narrow scope, such as one project's
         # inventory in a big domain, or a deep page): look at every match instead.
-        found = _engine_candidates(session, engine_where, query, filters.terms, None)
-    matched = [c for c in found if _enough(query, c.terms, fields)]
-    literal_ids = [i for i in _literal_candidates(session, where, text) if i not in {c.id for c in matched}]
+        found = engine.candidates(session, engine_where, params, query, filters.terms, None)
+    enough = _enough(query, fields)
+    matched = [c for c in found if enough(c.terms)]
+    matched_ids = {c.id for c in matched}
+    literal_ids = [i for i in _literal_candidates(session, scope, params, filters, text) if i not in matched_ids]
     # Relevance re-ranks the engine's best (enough for this page and a margin); the rest keep engine order.
     head = request.offset + request.limit + 1 + RERANK_MARGIN
     ranked_ids = _ranked_ids(session, kinds, query, matched[:head]) if matched else []
     rest = [c.id for c in matched[head:]] + literal_ids
-    order = ranked_ids + [i for i in rest if i not in set(ranked_ids)]
+    ranked = set(ranked_ids)
+    order = ranked_ids + [i for i in rest if i not in ranked]
     if not query.groups and not query.phrases:
         order = literal_ids
     known = {c.id: (c.id, c.kind, c.entity_id) for c in matched}
@@ -215,7 +221,7 @@ def _search(session: Session, domain_id: str, kinds: list[str], scope: ColumnEle
     # Column facets are counted from the candidate rows already read, when they are all the matches.
     by_id = {c.id: c for c in matched}
     counted = [by_id[i] for i in order if i in by_id]
-    facet_values = ({a: [c.columns[i] for c in counted] for i, a in enumerate(_FACET_COLUMNS)}
+    facet_values = ({a: [c.columns[i] for c in counted] for i, a in enumerate(engine.FACET_COLUMNS)}
                     if len(counted) == len(order) else None)
     aggregates = facets.count(session, domain_id, request.aggregations, order, facet_values)
     hits = [Hit(kind, entity_id) for _, kind, entity_id in page]
@@ -244,17 +250,18 @@ def _explain(session: Session, kinds: list[str], query: Query, hits: list[Hit]) 
         hit.rationale = text_matches(query, texts.get((hit.kind, hit.entity_id), {}))
 
 
-def _browse(session: Session, domain_id: str, where: ColumnElement[bool], sort, request: Request) -> Result:
+def _browse(session: Session, domain_id: str, where: ColumnElement[bool], params: dict[str, Any], sort,
+            request: Request) -> Result:
     """Every document in scope: count, facets and one page, all in SQL."""
-    total = session.scalar(select(func.count()).select_from(D).where(where))
+    total = session.scalar(select(func.count()).select_from(D).where(where), params)
     if sort is None:
         order = [D.c.updated_at.desc(), D.c.id.desc()]
     else:
         column, descending = sort
         order = [(column.desc() if descending else column.asc()).nulls_last(), D.c.id]
     rows = session.execute(select(D.c.kind, D.c.entity_id).where(where).order_by(*order)
-                           .offset(request.offset).limit(request.limit + 1)).all()
-    aggregates = facets.count(session, domain_id, request.aggregations, where)
+                           .offset(request.offset).limit(request.limit + 1), params).all()
+    aggregates = facets.count(session, domain_id, request.aggregations, where, params=params)
     # Without text nothing was matched: hits carry no rationale.
     return Result([Hit(kind, entity_id) for kind, entity_id in rows], total, aggregates)
 
@@ -275,13 +282,21 @@ def _sort(session: Session, sort: dict | None):
                           "or <formName>.<field> of a sortable form field.")
 
 
-def _ranked_ids(session: Session, kinds: list[str], query: Query, candidates: list[_Candidate]) -> list[int]:
+# What the re-ranker reads of its candidates (only they need their update time: hundreds of others do not).
+_RANK_DOCS = select(D.c.id, D.c.rank_doc, D.c.updated_at).where(D.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def _ranked_ids(session: Session, kinds: list[str], query: Query, candidates: list[Candidate]) -> list[int]:
     """The candidates' document ids in relevance order (those relevance scores 0, e.g. missing a quoted
     phrase, drop out); equal scores keep the most recently updated first."""
-    newest = sorted(sorted(candidates, key=lambda c: c.entity_id), key=lambda c: c.updated_at.timestamp() if c.updated_at else 0.0,
-                    reverse=True)
-    stored = dict(session.execute(select(D.c.id, D.c.rank_doc).where(D.c.id.in_([c.id for c in newest]))).all())
-    prepared = {c.id: relevance.loads(stored.get(c.id), key=c.id) for c in newest}
+    stored = {row.id: row for row in session.execute(_RANK_DOCS, {"ids": [c.id for c in candidates]}).all()}
+
+    def updated(c: Candidate) -> float:
+        row = stored.get(c.id)
+        return row.updated_at.timestamp() if row is not None and row.updated_at else 0.0
+
+    newest = sorted(sorted(candidates, key=lambda c: c.entity_id), key=updated, reverse=True)
+    prepared = {c.id: relevance.loads(row.rank_doc if (row := stored.get(c.id)) else None, key=c.id) for c in newest}
     unprepared = [c for c in newest if prepared[c.id] is None]
     for kind in kinds:  # documents indexed before they were prepared: from their entities, as they are now
         wanted = {c.entity_id: c.id for c in unprepared if c.kind == kind}
@@ -300,90 +315,21 @@ def _sorted(session: Session, refs: list[tuple[int, str, str]], sort) -> list[tu
     return present + missing
 
 
-class _Candidate(NamedTuple):
-    """A row of the engine query (a tuple: hundreds are built per call)."""
-
-    id: int
-    kind: str
-    entity_id: str
-    updated_at: datetime | None
-    columns: tuple[str | None, ...]  # facets.COLUMNS values (owning project, type name), in _FACET_COLUMNS order
-    terms: tuple[str, ...]  # the stored *_terms columns, in TERM_FIELDS order
-
-
-_TERMS = [D.c[name] for name in TERM_FIELDS]
-_FACET_COLUMNS = list(facets.COLUMNS)  # read with the candidates: those facets need no second query
-
-
-def _engine_candidates(session: Session, where: ColumnElement[bool], query: Query, filter_terms: FilterTerms | None,
-                       pool_size: int | None) -> list[_Candidate]:
-    """Documents in scope the full-text engine matches (any group or phrase, and the filter tokens), best
-    first, with their terms.
-
-    With `pool_size`, the engine's work is bounded: it looks at the first pool_size matches (SQLite:
-    most recently indexed; PostgreSQL: table order), the scope and the filters left in SQL keep
-    CANDIDATES of them, best scored first (bm25 / ts_rank of the text alone, computed only for what they
-    kept). Without, every match is looked at.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        fts = index.FTS_TABLE
-        rowid = literal_column(f"{fts}.rowid")
-        text_match = fts5_query(query)
-        bounded = []
-        if filter_terms is not None or pool_size is not None:
-            # The pool: the first pool_size matches of the text and the filter tokens (most recent first),
-            # computed once. They are exactly the matches from the pool's least rowid up, a range FTS5 takes
-            # as a constraint below.
-            match = text_match if filter_terms is None else f"({text_match}) AND {fts5_filter(filter_terms)}"
-            first = (select(rowid.label("doc_id")).select_from(table(fts))
-                     .where(sql(f"{fts} MATCH :pool_match").bindparams(pool_match=match))
-                     .order_by(rowid.desc()).limit(pool_size).cte("pool").prefix_with("MATERIALIZED"))
-            bounded = [rowid >= select(func.min(first.c.doc_id)).scalar_subquery()]
-            if filter_terms is not None:
-                # The scored query matches the text alone: bm25 would otherwise count every document holding
-                # a filter token (for its idf) though their weight is 0, ~4 ms for a value in 1/8 of a million.
-                # `+` keeps SQLite from handing the IN list to FTS5 as rowid lookups (FTS5 does not seek).
-                bounded.append(literal_column(f"+{fts}.rowid").in_(select(first.c.doc_id)))
-        # Scope and filters apply to each match before bm25 (the costly part) scores it; conditions on the
-        # document's id (the filters' attribute probes) are put on the FTS rowid, so that SQLite checks them
-        # before it reads the document row.
-        on_match = replacement_traverse(where, {}, lambda element: rowid if element is D.c.id else None)
-        statement = (select(D.c.id, D.c.kind, D.c.entity_id, D.c.updated_at, *facets.COLUMNS.values(), *_TERMS)
-                     .select_from(table(fts)).join(D, D.c.id == rowid)
-                     .where(sql(f"{fts} MATCH :match").bindparams(match=text_match), *bounded, on_match)
-                     .order_by(literal_column(f"bm25({fts}, {_BM25})").asc(), D.c.entity_id).limit(CANDIDATES))
-    else:
-        # The pool reads every column the rest needs in its one heap visit per match; scope and filters
-        # then apply to the pool's rows (rewritten onto them), without a second lookup of each document,
-        # and ts_rank (the costly part) scores only the rows they keep, on the text query alone.
-        text_query = tsquery(query)
-        q = func.to_tsquery("simple", text_query)
-        matching = q if filter_terms is None else func.to_tsquery(
-            "simple", f"( {text_query} ) & {ts_filter(filter_terms)}")
-        pool = select(*D.c).where(D.c.search_vector.op("@@")(matching)).limit(pool_size).subquery("pool")
-        score = func.ts_rank(pool.c.search_vector, q)
-        statement = (select(pool.c.id, pool.c.kind, pool.c.entity_id, pool.c.updated_at,
-                            *(pool.c[column.name] for column in facets.COLUMNS.values()),
-                            *(pool.c[name] for name in TERM_FIELDS))
-                     .where(ClauseAdapter(pool).traverse(where)).order_by(score.desc(), pool.c.entity_id)
-                     .limit(CANDIDATES))
-    # all() fetches the rows in one call where iterating fetches one row at a time.
-    k = 4 + len(_FACET_COLUMNS)
-    return [_Candidate(*row[:4], tuple(row[4:k]), tuple(row[k:])) for row in session.execute(statement).all()]
-
-
 def _escape_like(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _literal_candidates(session: Session, where: ColumnElement[bool], text: str) -> list[int]:
-    """Documents whose text holds every word literally, for queries with symbols (`100%`, `50_50`)."""
+def _literal_candidates(session: Session, scope: ColumnElement[bool], params: dict[str, Any], filters: TextFilters,
+                        text: str) -> list[int]:
+    """Documents in scope and filters whose text holds every word literally, for queries with symbols
+    (`100%`, `50_50`)."""
     words = [w.strip('"') for w in text.lower().split()]
     words = [w for w in words if w]
     if not any(_SYMBOL.search(w) for w in words):
         return []
+    where = and_(scope, filters.condition) if filters.condition is not None else scope
     query = select(D.c.id).where(where, *(D.c.literal_text.like(f"%{_escape_like(w)}%", escape="\\") for w in words))
-    return list(session.scalars(query.limit(CANDIDATES)))
+    return list(session.scalars(query.limit(CANDIDATES), params))
 
 
 def _required(groups: int) -> int:
@@ -396,17 +342,34 @@ def _has_phrase(words: list[str], phrase: list[str]) -> bool:
     return any(words[i:i + n] == phrase for i in range(len(words) - n + 1))
 
 
-def _enough(query: Query, terms: tuple[str, ...], fields: tuple[str, ...] | None) -> bool:
-    """Whether a document's stored terms (TERM_FIELDS order) hold enough of the query's words, and every
-    quoted phrase."""
-    values = terms if fields is None else [value for name, value in zip(TERM_FIELDS, terms) if name in fields]
-    if query.phrases:
-        words_of = [value.split() for value in values]
-        if not all(any(_has_phrase(words, phrase) for words in words_of) for phrase in query.phrases):
-            return False
-    if not query.groups:
-        return True
+def _enough(query: Query, fields: tuple[str, ...] | None) -> Callable[[tuple[str, ...]], bool]:
+    """A check whether a document's stored terms (TERM_FIELDS order) hold enough of the query's words, and
+    every quoted phrase (what depends on the query alone is worked out once: hundreds are checked)."""
+    picked = None if fields is None else [i for i, name in enumerate(TERM_FIELDS) if name in fields]
     # Stored terms are single-space separated tokens: " word " in the padded text is "word is a term".
-    text = f" {' '.join(values)} "
-    matched = sum(1 for group in query.groups if any(all(f" {w} " in text for w in alt) for alt in group))
-    return matched >= _required(len(query.groups))
+    # Per group: the needles of its one-word alternatives (most are), and the others' needle lists.
+    groups = [([f" {alt[0]} " for alt in group if len(alt) == 1],
+               [[f" {w} " for w in alt] for alt in group if len(alt) != 1]) for group in query.groups]
+    required = _required(len(groups))
+    phrases = query.phrases
+
+    def enough(terms: tuple[str, ...]) -> bool:
+        values = terms if picked is None else [terms[i] for i in picked]
+        if phrases:
+            words_of = [value.split() for value in values]
+            if not all(any(_has_phrase(words, phrase) for words in words_of) for phrase in phrases):
+                return False
+        if not groups:
+            return True
+        text = f" {' '.join(values)} "
+        matched = 0
+        for needles, alternatives in groups:  # plain loops: this runs for hundreds of candidates
+            for needle in needles:
+                if needle in text:
+                    matched += 1
+                    break
+            else:
+                matched += any(all(needle in text for needle in alt) for alt in alternatives)
+        return matched >= required
+
+    return enough
