@@ -10,6 +10,7 @@ from sqlalchemy import event, select
 from conftest import wait_for
 from openzone.db.session import get_engine, session_scope
 from openzone.identity.models import User
+from openzone.lake.access import get_warehouse
 from openzone.query import service
 from openzone.query.models import QueryExecution
 from scenario import build_world, query_error, query_rows, resource, run_sql
@@ -308,9 +309,20 @@ def test_a_start_that_rolls_back_gives_its_slot_back(server, world):
         execution = service.start(session, actor, server.settings, {"QueryString": "SELECT 1", "WorkGroup": env})
         assert execution.state == "RUNNING" and service._free_slots == server.settings.query_concurrency - 1
         raise RuntimeError("the request failed after the query was started")
-    assert service._free_slots == server.settings.query_concurrency
+    wait_for(lambda: service._free_slots == server.settings.query_concurrency)  # its worker saw the rollback
     with session_scope(server.settings.metadata_url) as session:
         assert session.get(QueryExecution, execution.id) is None
+    assert not (server.settings.query_results_dir / f"{execution.id}.arrow").exists()
+    # A write handed to its worker before the start committed writes nothing when the start rolls back.
+    with pytest.raises(RuntimeError), session_scope(server.settings.metadata_url) as session:
+        actor = session.scalar(select(User).where(User.name == world.consumer.name))
+        service.start(session, actor, server.settings,
+                      {"QueryString": "CREATE TABLE never_made AS SELECT 1 AS x", "WorkGroup": env})
+        time.sleep(0.5)  # long enough for its SELECT to have run
+        raise RuntimeError("the request failed after the query was started")
+    wait_for(lambda: service._free_slots == server.settings.query_concurrency)
+    producer_db = resource(world.analytics_env, "glueProducerDBName")
+    assert "never_made" not in get_warehouse(server.settings).list_tables(producer_db)
     # And the slots still serve queries.
     assert query_rows(world.consumer, env, "SELECT 5 AS five") == [["5"]]
 

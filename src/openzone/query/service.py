@@ -148,29 +148,43 @@ def _enqueue(settings: Settings, execution_id: str, in_warehouse: bool = False) 
     _executor(settings).submit(_run, settings, execution_id, None, in_warehouse)
 
 
-def _submit_on_commit(session: Session, settings: Settings, execution_id: str, prepared: _Prepared) -> None:
-    """Hand a RUNNING execution (and its reserved slot) to a worker once the transaction commits;
-    give the slot back if it rolls back instead."""
-    committed = ended = False
+class _StartCommit(threading.Event):
+    """Set when StartQueryExecution's transaction has ended; `committed` says how."""
+
+    committed = False
+
+    def wait_committed(self) -> None:
+        """Return once the start committed; QueryCancelled if it rolled back (the execution never existed)."""
+        self.wait()
+        if not self.committed:
+            raise QueryCancelled("The query's start was rolled back")
+
+
+def _submit_now(session: Session, settings: Settings, execution_id: str, prepared: _Prepared) -> None:
+    """Hand a RUNNING execution (and its reserved slot) to a worker now, while the start's transaction commits.
+
+    The worker may check and run a SELECT meanwhile (on PostgreSQL the commit is several round trips), but it
+    waits for the commit before it writes anything (a CTAS or INSERT's rows, the outcome); if the start
+    rolls back instead, the query is cancelled and leaves nothing behind.
+    """
+    start_commit = _StartCommit()
 
     def on_commit(_session: Session) -> None:
-        nonlocal committed
-        if not ended:
-            committed = True
-            _executor(settings).submit(_run, settings, execution_id, prepared)
+        if not start_commit.is_set():
+            start_commit.committed = True
+            start_commit.set()
 
     def on_end(_session: Session, transaction) -> None:
-        nonlocal ended
-        if transaction.parent is not None or ended:
+        if transaction.parent is not None or start_commit.is_set():
             return  # a savepoint, or a later transaction of the same session
-        ended = True
-        if not committed:
-            _cancel_events.pop(execution_id, None)
-            _finished_events.pop(execution_id, None)
-            _release_slot(settings)
+        cancel = _cancel_events.get(execution_id)  # gone if the query has already ended
+        if cancel is not None:
+            cancel.set()
+        start_commit.set()
 
     event.listen(session, "after_commit", on_commit)
     event.listen(session, "after_transaction_end", on_end)
+    _executor(settings).submit(_run, settings, execution_id, prepared, False, start_commit)
 
 
 # The statements on every query's path are built once, with bound parameters: building a statement
@@ -253,7 +267,7 @@ def start(session: Session, actor: User, settings: Settings, p: dict) -> Executi
     started = ExecutionRecord(**{name: row.get(name) for name in ExecutionRecord._fields})
     _finished_events[execution_id] = _Finished(started, actor.id)
     if prepared is not None:
-        _submit_on_commit(session, settings, execution_id, prepared)
+        _submit_now(session, settings, execution_id, prepared)
     else:
         after_commit(session, lambda: _enqueue(settings, execution_id, in_warehouse))
     return started
@@ -296,10 +310,12 @@ def _spec(session: Session, settings: Settings, environment: Environment, databa
                        threads=settings.query_threads, filters=filters)
 
 
-def _run(settings: Settings, execution_id: str, prepared: _Prepared | None = None, in_warehouse: bool = False) -> None:
+def _run(settings: Settings, execution_id: str, prepared: _Prepared | None = None, in_warehouse: bool = False,
+         start_commit: _StartCommit | None = None) -> None:
     """Worker thread body (holding a slot): run one execution and record how it ended, whatever happens.
 
-    `prepared` comes with an execution already marked RUNNING; without it, a QUEUED one is marked RUNNING here.
+    `prepared` comes with an execution already marked RUNNING, and `start_commit` with one whose start may
+    not have committed yet; without them, a QUEUED one is marked RUNNING here.
     """
     cancel = _cancel_events.setdefault(execution_id, threading.Event())
     values = None
@@ -308,13 +324,18 @@ def _run(settings: Settings, execution_id: str, prepared: _Prepared | None = Non
             outcome = warehouse_queries.run(settings, execution_id, cancel)
         else:
             prepared = prepared or _prepare(settings, execution_id)
-            outcome = _execute(settings, execution_id, prepared, cancel) if prepared else None
+            outcome = _execute(settings, execution_id, prepared, cancel, start_commit) if prepared else None
     except Exception:
         log.exception("query %s failed inside the query service", execution_id)
         outcome = {"state": "FAILED", "state_reason": "The query service could not run this query.",
                    "error_type": "SYSTEM"}
     finally:
         _cancel_events.pop(execution_id, None)
+    if start_commit is not None:
+        start_commit.wait()
+        if not start_commit.committed:  # there is no execution to record
+            results.result_path(settings.query_results_dir, execution_id).unlink(missing_ok=True)
+            outcome = None
     try:
         if outcome:
             values = _record(settings, execution_id, outcome, prepared.started if prepared else None)
@@ -368,14 +389,23 @@ def _extension_dir(path: str) -> Path:
     return prepare_extension_dir(Path(path)).resolve()
 
 
-def _execute(settings: Settings, execution_id: str, prepared: _Prepared, cancel: threading.Event) -> dict:
-    """Run the query and return the execution's final fields."""
+def _execute(settings: Settings, execution_id: str, prepared: _Prepared, cancel: threading.Event,
+             start_commit: _StartCommit | None = None) -> dict:
+    """Run the query and return the execution's final fields (nothing is written before `start_commit`)."""
     ext_dir, warehouse = _extension_dir(str(settings.extension_dir)), get_warehouse(settings)
     output = results.result_path(settings.query_results_dir, execution_id)
+    in_worker = partial(_workers.select_into, output, ext_dir, warehouse.warehouse_dir)
+
+    def select(*args):  # a CTAS or INSERT writes its rows once this returns: not before the start committed
+        rows = in_worker(*args)
+        if start_commit is not None:
+            start_commit.wait_committed()
+        return rows
+
     try:
         result = run_query(prepared.spec, prepared.query, ext_dir=ext_dir, warehouse=warehouse,
                            writable_database=prepared.producer_db, timeout_s=settings.query_timeout_seconds,
-                           cancel=cancel, select=partial(_workers.select_into, output, ext_dir, warehouse.warehouse_dir))
+                           cancel=cancel, select=select)
     except QueryError as error:
         output.unlink(missing_ok=True)  # the rows of a CTAS or INSERT that could not be written
         if isinstance(error, QueryCancelled):
