@@ -1,11 +1,10 @@
 """Query worker processes: DuckDB runs the sandboxes' queries in processes of their own.
 
-In the server's process a running DuckDB query shares the GIL with the API's Python: the binding takes
-it between tasks, so every request served meanwhile slowed the query by more than its CPU share (a 33 ms
-aggregate took 95 ms beside a busy Python thread, 55 ms beside a busy process). Here the API process only
-checks statements, writes CTAS/INSERT results to the lake and records outcomes; a worker opens the
-sandbox, runs the SELECT and writes its result as an Arrow file that GetQueryResults memory-maps. A
-worker that dies (a crash, the kernel's OOM killer) fails its query and is replaced; the server stays up.
+The API process only checks statements, writes CTAS/INSERT results to the lake and records outcomes; a
+worker opens the sandbox, runs the SELECT and writes its result as an Arrow file that GetQueryResults
+memory-maps. A worker that dies (a crash, the kernel's OOM killer) fails only its query and is replaced, so
+the server stays up; and a running query no longer takes the API's GIL between its tasks. (On the TPC-H
+benchmark the processes are no faster than threads were: see bench/README.md, session 8.)
 """
 
 from __future__ import annotations
@@ -135,7 +134,6 @@ class QueryWorkers:
     preferably one that already has its sandbox open."""
 
     def __init__(self, size: int) -> None:
-        self.size = size
         self._context = multiprocessing.get_context("spawn")  # never fork a threaded server
         self._lock = threading.Lock()
         self._idle: list[_Worker] = []
@@ -182,7 +180,7 @@ class QueryWorkers:
             worker.stop()
             worker = None
             raise QueryFailed("The query engine stopped while running this query (the process ended or "
-                              "stopped answering); it has been restarted, and the query can be run again") from None
+                              "stopped answering); a new one takes the next query, and this one can be run again") from None
         finally:
             self._give_back(worker)
         status, detail = reply
